@@ -1,0 +1,120 @@
+"""Turn Markdown into sanitised HTML: the site's only renderer and its only mark_safe.
+
+Everything an editor or a content file writes reaches a page, a preview, a
+search snippet or a leaflet through `render_markdown` or `render_inline`.
+Markdown is rendered with raw HTML switched off, and the result then goes
+through nh3 (the Ammonia sanitiser) with a small allow-list, so a `<script>`,
+a `javascript:` link or an `on*` attribute cannot survive either step.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+
+import nh3
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "s",
+    "del",
+    "sub",
+    "sup",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+    "mark",
+}
+INLINE_TAGS = {
+    "strong",
+    "em",
+    "b",
+    "i",
+    "s",
+    "del",
+    "sub",
+    "sup",
+    "code",
+    "a",
+    "abbr",
+    "br",
+    "mark",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "ol": {"start"},
+    "th": {"scope"},
+    "td": set(),
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_markdown = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+# Level-2 headings belong to the page's section outline; a `##` inside a block
+# of prose is shifted down so the heading order on the page stays sound.
+_HEADING_SHIFT = {"h1": "h3", "h2": "h3"}
+
+
+def _shift_headings(tokens):
+    for token in tokens:
+        if token.tag in _HEADING_SHIFT and token.type in ("heading_open", "heading_close"):
+            token.tag = _HEADING_SHIFT[token.tag]
+    return tokens
+
+
+def _clean(html: str, tags: set[str]) -> SafeString:
+    cleaned = nh3.clean(
+        html,
+        tags=tags,
+        attributes={tag: attrs for tag, attrs in ALLOWED_ATTRIBUTES.items() if tag in tags},
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+    return mark_safe(cleaned)  # noqa: S308 -- nh3 has just removed everything not allow-listed
+
+
+def render_markdown(text: str) -> SafeString:
+    """Render block Markdown (paragraphs, lists, tables) to sanitised HTML."""
+    if not text:
+        return mark_safe("")
+    tokens = _shift_headings(_markdown.parse(text))
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
+    return _clean(html, ALLOWED_TAGS)
+
+
+def render_inline(text: str) -> SafeString:
+    """Render one line of inline Markdown (bold, links) with no paragraph around it."""
+    if not text:
+        return mark_safe("")
+    return _clean(_markdown.renderInline(text), INLINE_TAGS)
+
+
+def strip_markdown(text: str) -> str:
+    """Plain text of some Markdown, for search indexing, snippets and meta descriptions."""
+    plain = nh3.clean(str(render_markdown(text)).replace("<", " <"), tags=set())
+    return " ".join(html_lib.unescape(plain).split())
