@@ -1,0 +1,1 @@
+"""Medicine monographs: from Markdown files to pages, search and printable leaflets."""
