@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,10 @@ DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 DOI_IN_TEXT_RE = re.compile(r"(?:\bdoi:\s*|https?://(?:dx\.)?doi\.org/)(\S+?)[.,;]?(?=\s|$)", re.I)
 URL_IN_TEXT_RE = re.compile(r"\bhttps?://\S+?(?=[.,;]?(?:\s|$))", re.I)
 YEAR_RE = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# Vancouver author names: "Kheder A", "Nair KPS", "van Gogh V", and "et al".
+PERSON_RE = re.compile(r"^(?:(?:[\w'’-]+\s)+[A-Z]{1,4}|et al)$")
+JOURNAL_ISSUE_RE = re.compile(r"^(?:1[89]|20)\d\d(?:\s*[;:(]|\s+[A-Z][a-z]{2}\b|$)")
+BOOK_IMPRINT_RE = re.compile(r"^[^:;]+:\s*(?P<publisher>[^;]+);\s*(?:1[89]|20)\d\d")
 LABEL_RE = re.compile(r"^\*\*(?P<label>[^*]+?)\s*:\s*\*\*\s*(?P<text>.*)$", re.S)
 LABEL_AFTER_RE = re.compile(r"^\*\*(?P<label>[^*]+?)\*\*\s*:\s*(?P<text>.*)$", re.S)
 QUICK_ANSWER_RE = re.compile(r"^\*\*\s*quick answer\s*:?\s*\*\*\s*:?\s*", re.I)
@@ -328,6 +333,76 @@ def parse_monograph(text: str, path: str = "<text>", expected_slug: str | None =
     return _Parser(text, path, expected_slug).parse()
 
 
+def set_front_matter_fields(text: str, **fields: int | str | datetime.date) -> str:
+    """Return `text` with the top-level front-matter `fields` set to the given values.
+
+    The admin uses it to manage `version`, `status` and the review dates for the
+    editor. Each field's line, with any indented or list lines under it, becomes
+    one `field: value` line; a missing field is added just before the closing
+    `---`. Everything else is kept byte for byte. Text without a closed front
+    matter is returned unchanged, for the parser to report.
+    """
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return text
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        return text
+    newline = "\r\n" if lines[0].endswith("\r\n") else "\n"
+    head = lines[1:end]
+    for field, value in fields.items():
+        new_line = f"{field}: {_yaml_scalar(value)}{newline}"
+        key = re.compile(rf"{re.escape(field)}\s*:(?:\s|$)")
+        start = next((i for i, line in enumerate(head) if key.match(line)), None)
+        if start is None:
+            head.append(new_line)
+            continue
+        stop = probe = start + 1
+        while probe < len(head):
+            line = head[probe]
+            probe += 1
+            if not line.strip():
+                continue
+            if line[0] not in " \t-":  # the next top-level line
+                break
+            stop = probe
+        head[start:stop] = [new_line]
+    return "".join([lines[0], *head, *lines[end:]])
+
+
+def markdown_body(text: str) -> tuple[str, int]:
+    """The Markdown after the front matter of `text`, and how many lines come before it.
+
+    Text without a closed front matter is all body. For the admin's live preview
+    and readability figures, which must work on text that does not parse yet.
+    """
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        for index in range(1, len(lines)):
+            if lines[index].strip() == "---":
+                return "\n".join(lines[index + 1 :]), index + 1
+    return text, 0
+
+
+def _yaml_scalar(value: int | str | datetime.date) -> str:
+    """`value` written so that YAML reads it back as the same int, date or text."""
+    if isinstance(value, bool):
+        raise TypeError("front-matter fields set by the admin are never true/false")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    for candidate in (text, json.dumps(text, ensure_ascii=False)):
+        try:
+            if "\n" not in candidate and yaml.safe_load(f"v: {candidate}") == {"v": text}:
+                return candidate
+        except yaml.YAMLError:
+            continue
+    # JSON's escapes are a subset of YAML's double-quoted ones.
+    return json.dumps(text)
+
+
 # --- The parser ------------------------------------------------------------
 
 
@@ -393,12 +468,15 @@ class _Parser:
         self.body_offset = end + 1
         yaml_text = "\n".join(self.lines[1:end])
         try:
-            node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(yaml_text)
+            node, data = _load_yaml(yaml_text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 2 if mark is not None else 1
             problem = getattr(exc, "problem", None) or str(exc)
+            # An unclosed bracket or quote is noticed lines later; name where it opened.
+            context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+            if context and start is not None and start.line + 2 != line:
+                problem += f" ({context} that starts on line {start.line + 2})"
             self.error(line, f"the front matter is not valid YAML: {problem}")
             return self._empty_meta(), {}
         if not isinstance(data, dict) or node is None:
@@ -709,10 +787,12 @@ class _Parser:
         # markdown-it quietly drops extra cells and pads missing ones, so count them
         # in the source: a row that lost a cell would show a dose against the wrong drug.
         table_map = tables[0].map
+        miscounted = set()
         for offset in range(table_map[0] + 2, table_map[1]):
             raw = self.lines[offset + self.body_offset]
             cells = _split_table_row(raw)
             if len(cells) != len(INTERACTION_COLUMNS):
+                miscounted.add(offset + self.body_offset + 1)
                 self.error(
                     offset + self.body_offset + 1,
                     f"this interactions row has {len(cells)} cells; it needs "
@@ -720,7 +800,7 @@ class _Parser:
                 )
         interactions = []
         for cells, line in zip(body, body_lines, strict=True):
-            if len(cells) != 3:
+            if len(cells) != 3 or line in miscounted:
                 continue
             if not all(cells):
                 self.error(line, "every cell of an interactions row must be filled in")
@@ -1033,6 +1113,33 @@ class _FrontMatter:
 # --- Small pure helpers ----------------------------------------------------
 
 
+def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:
+    """The YAML node tree (for line numbers) and its values, composed once.
+
+    libyaml's loader is many times faster, which counts when thousands of files
+    load; a file it rejects is read again by the pure-Python loader so that the
+    error message is the same on every machine.
+    """
+    try:
+        return _compose_and_construct(_FAST_YAML_LOADER, text)
+    except yaml.YAMLError:
+        if _FAST_YAML_LOADER is yaml.SafeLoader:
+            raise
+    return _compose_and_construct(yaml.SafeLoader, text)
+
+
+def _compose_and_construct(loader_class, text: str) -> tuple[yaml.Node | None, object]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+_FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "true/false"
@@ -1096,6 +1203,26 @@ def _split_citation(text: str) -> list[str]:
     return [part for part in parts if part]
 
 
+def _container(parts: list[str]) -> str:
+    """The journal or publisher of a citation split at its full stops.
+
+    A journal article names its journal after the title and then the issue
+    ("Practical Neurology. 2012;12(5):289-298"); a book names "Place: Publisher;
+    year". An organisation's own label or guideline ("European Medicines Agency
+    (EMA). Baclofen SmPC. Updated 2024.") is published by that organisation, and
+    what follows its title is an edition or a series number, not a container.
+    """
+    if len(parts) > 3 and JOURNAL_ISSUE_RE.match(parts[3]):
+        return parts[2]
+    if len(parts) > 2 and (imprint := BOOK_IMPRINT_RE.match(parts[2])):
+        return imprint["publisher"].strip()
+    authors = parts[0] if parts else ""
+    people = [name.strip() for name in authors.split(",")]
+    if authors and not all(PERSON_RE.match(name) for name in people):
+        return authors
+    return ""
+
+
 def parse_reference(text: str, number: int, line: int = 0) -> Reference:
     """Pick the parts out of a Vancouver-style citation; the text itself is kept as written."""
     citation = " ".join(text.split())
@@ -1110,17 +1237,12 @@ def parse_reference(text: str, number: int, line: int = 0) -> Reference:
     years = YEAR_RE.findall(bare)
     authors = parts[0] if parts else ""
     title = parts[1] if len(parts) > 1 else ""
-    # The container is the part after the title, unless that part is only the
-    # date and volume ("2012;12(5):289-298", "Updated 2024").
-    container = ""
-    if len(parts) > 2 and not re.match(r"^(?:updated|revised)?\s*\d{4}", parts[2], re.I):
-        container = parts[2]
     return Reference(
         number=number,
         text=citation,
         authors=authors,
         title=title,
-        container=container,
+        container=_container(parts),
         year=int(years[-1]) if years else None,
         doi=doi,
         url=url,

@@ -116,5 +116,23 @@ def render_inline(text: str) -> SafeString:
 
 def strip_markdown(text: str) -> str:
     """Plain text of some Markdown, for search indexing, snippets and meta descriptions."""
-    plain = nh3.clean(str(render_markdown(text)).replace("<", " <"), tags=set())
+    return html_to_text(render_markdown(text))
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of HTML that render_markdown or render_inline produced.
+
+    The loader stores both the HTML and the text of each piece; taking the text
+    from the HTML saves rendering the same Markdown twice.
+    """
+    plain = nh3.clean(str(html).replace("<", " <"), tags=set())
     return " ".join(html_lib.unescape(plain).split())
+
+
+def trusted(html: str) -> SafeString:
+    """Mark HTML that this module produced and the database stored as safe to print.
+
+    Only for the `*_html` fields written by loading.py, which came out of
+    render_markdown/render_inline; anything else must be rendered, not trusted.
+    """
+    return mark_safe(html)  # noqa: S308 -- sanitised by render_* before it was stored

@@ -1,0 +1,636 @@
+"""Load monograph documents into the database as versions, in one transaction.
+
+`load_content` reads files, checks them all (parsing, version numbers and the
+editor-conflict rule) and only then writes: a changed file becomes a new
+version, an unchanged file is left alone, and a published file becomes the
+version the public sees. `create_version` is the single place that projects a
+parsed Monograph into rows; the admin uses it too. Once the transaction has
+committed, `versions_published` is sent so the search index and the leaflets
+can follow.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from django.conf import settings
+from django.db import reset_queries, transaction
+from django.db.models import OuterRef, Subquery
+from django.dispatch import Signal
+from django.utils import timezone
+
+from . import models
+from .parsing import Monograph, MonographError, Problem, parse_bytes
+from .rendering import html_to_text, render_inline, render_markdown
+
+# Sent after the transaction that published versions has committed, with
+# `versions`: the Version objects that became current.
+versions_published = Signal()
+
+# Parsing and rendering are the slow part of a large load: from this many
+# changed files on, worker processes do them while this process writes.
+PARALLEL_THRESHOLD = 200
+# Files handed to a worker at a time, and how many such tasks may wait at once:
+# bounded, so memory stays flat however many files there are.
+TASK_SIZE = 20
+TASKS_IN_FLIGHT_PER_WORKER = 4
+# Medicines written per round of bulk inserts; rows per INSERT statement.
+WRITE_BATCH = 100
+BATCH_SIZE = 500
+
+
+@dataclasses.dataclass
+class LoadReport:
+    created: list[str] = dataclasses.field(default_factory=list)
+    updated: list[str] = dataclasses.field(default_factory=list)
+    unchanged: list[str] = dataclasses.field(default_factory=list)
+    refused: list[Problem] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    published: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.refused
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.refused)} refused"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _File:
+    path: Path
+    sha256: str
+    display: str
+
+    @property
+    def slug(self) -> str:
+        return self.path.stem
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """A parsed file ready to write: its version fields and projected rows (or its problems)."""
+
+    file: _File
+    fields: dict | None = None
+    rows: dict | None = None
+    version_line: int = 1
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+
+
+class _NothingWritten(Exception):
+    """Raised inside the load transaction to roll back everything it wrote."""
+
+
+def find_content_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders to the `*.md` files in them (sorted); keep files as given."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.md")))
+        else:
+            found.append(path)
+    return found
+
+
+def load_content(
+    paths: Sequence[str | Path],
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoadReport:
+    """Check every file in `paths`, then load the changed ones as new versions.
+
+    Nothing is written when any file has a problem, when a file would overwrite
+    admin work (unless `force`), or when `dry_run` is set; the report says what
+    happened or would have happened.
+
+    Changed files are parsed in order (in worker processes for large loads) and
+    written in batches inside one transaction as they come, so memory does not
+    grow with the number of files; a problem found later rolls the whole
+    transaction back, and every file is still checked so all problems are listed.
+    """
+    report = LoadReport()
+    files = _read_files(find_content_files(paths), report)
+    known = _known_state([f.slug for f in files])
+
+    changed: list[_File] = []
+    for file in files:
+        state = known.get(file.slug)
+        if state and state["latest_sha"] == file.sha256:
+            report.unchanged.append(file.slug)
+        else:
+            changed.append(file)
+
+    published: list[int] = []  # pks only: thousands of full versions would fill memory
+    try:
+        with transaction.atomic():
+            batch: list[_Prepared] = []
+            for prepared in _prepare_all(changed, progress, len(report.unchanged), len(files)):
+                if not _accept(prepared, known.get(prepared.file.slug), force, report):
+                    continue
+                if dry_run or report.problems or report.refused:
+                    continue  # keep checking the rest, but write no more
+                batch.append(prepared)
+                if len(batch) >= WRITE_BATCH:
+                    published += _write(batch, report)
+                    batch = []
+                    if settings.DEBUG:
+                        # DEBUG keeps every SQL statement with its values: for
+                        # bulk inserts of whole monographs that is gigabytes.
+                        reset_queries()
+            if report.problems or report.refused or dry_run:
+                raise _NothingWritten
+            published += _write(batch, report)
+            if published:
+                transaction.on_commit(lambda: _send_published(published))
+    except _NothingWritten:
+        report.published.clear()
+    return report
+
+
+def _accept(prepared: _Prepared, state: dict | None, force: bool, report: LoadReport) -> bool:
+    """Whether a parsed file may become a new version; records why not in `report`."""
+    file = prepared.file
+    if prepared.problems:
+        report.problems.extend(prepared.problems)
+        return False
+    if state is None:
+        report.created.append(file.slug)
+        return True
+    number = prepared.fields["number"]
+    if number <= state["latest_number"]:
+        report.problems.append(
+            Problem(
+                file.display,
+                prepared.version_line,
+                f"version {number} is not higher than version "
+                f"{state['latest_number']} already loaded; a changed file needs a higher "
+                f"version (use {state['latest_number'] + 1})",
+            )
+        )
+        return False
+    if state["admin_number"] > state["file_synced_number"] and not force:
+        report.refused.append(
+            Problem(
+                file.display,
+                0,
+                f"refused: {file.slug} was edited in the admin (version "
+                f"{state['admin_number']}) after this file was last loaded or exported. "
+                f"Nothing was overwritten. Run `manage.py export_content --slug {file.slug}` "
+                "to write the admin version to the file, merge your changes into it with a "
+                "higher version number and load again; or load with --force to add this "
+                "file as a newer version (the admin version stays in the history).",
+            )
+        )
+        return False
+    report.updated.append(file.slug)
+    return True
+
+
+def _read_files(paths: list[Path], report: LoadReport) -> list[_File]:
+    """Hash each file; the bytes are read again when it is parsed, so none are kept."""
+    files = []
+    for path in paths:
+        display = _display(path)
+        if path.suffix != ".md":
+            report.problems.append(Problem(display, 0, "is not a Markdown (.md) file"))
+            continue
+        try:
+            sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            report.problems.append(Problem(display, 0, f"cannot be read: {exc.strerror}"))
+            continue
+        files.append(_File(path, sha256, display))
+    return files
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _known_state(slugs: list[str]) -> dict[str, dict]:
+    """What the database knows of each medicine: its latest version and admin work."""
+    latest = models.Version.objects.filter(medicine=OuterRef("pk")).order_by("-number")
+    admin = latest.filter(origin=models.Version.Origin.ADMIN)
+    state = {}
+    for chunk_start in range(0, len(slugs), 900):  # SQLite's parameter limit
+        rows = (
+            models.Medicine.objects.filter(slug__in=slugs[chunk_start : chunk_start + 900])
+            .annotate(
+                latest_sha=Subquery(latest.values("sha256")[:1]),
+                latest_number=Subquery(latest.values("number")[:1]),
+                admin_number=Subquery(admin.values("number")[:1]),
+            )
+            .values("slug", "latest_sha", "latest_number", "admin_number", "file_synced_number")
+        )
+        for row in rows:
+            row["latest_number"] = row["latest_number"] or 0
+            row["admin_number"] = row["admin_number"] or 0
+            state[row["slug"]] = row
+    return state
+
+
+def _prepare(file: _File) -> _Prepared:
+    """Read, parse and render one file. Pure: runs in worker processes for large loads."""
+    try:
+        raw = file.path.read_bytes()
+    except OSError as exc:
+        return _Prepared(
+            file, problems=[Problem(file.display, 0, f"cannot be read: {exc.strerror}")]
+        )
+    try:
+        document = parse_bytes(raw, file.display, expected_slug=file.slug)
+    except MonographError as error:
+        return _Prepared(file, problems=error.problems)
+    return _Prepared(
+        file,
+        fields=_version_fields(document),
+        rows=project_rows(document),
+        version_line=document.field_lines.get("version", 1),
+    )
+
+
+def _prepare_chunk(files: list[_File]) -> list[_Prepared]:
+    return [_prepare(file) for file in files]
+
+
+def _prepare_all(changed: list[_File], progress, done: int, total: int) -> Iterator[_Prepared]:
+    """Yield each changed file prepared, in order, reporting progress as it goes."""
+    if progress:
+        progress(done, total)
+    workers = os.cpu_count() or 1
+    if len(changed) < PARALLEL_THRESHOLD or workers < 2:
+        outcomes: Iterable[_Prepared] = map(_prepare, changed)
+    else:
+        outcomes = _prepare_in_workers(changed, workers)
+    for index, prepared in enumerate(outcomes, start=1):
+        yield prepared
+        if progress and (index % 100 == 0 or index == len(changed)):
+            progress(done + index, total)
+
+
+def _prepare_in_workers(changed: list[_File], workers: int) -> Iterator[_Prepared]:
+    """Prepare files in a process pool, keeping only a few tasks queued at a time."""
+    chunks = [changed[i : i + TASK_SIZE] for i in range(0, len(changed), TASK_SIZE)]
+    limit = workers * TASKS_IN_FLIGHT_PER_WORKER
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: collections.deque = collections.deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_prepare_chunk, chunk))
+            if len(pending) >= limit:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _write(batch: list[_Prepared], report: LoadReport) -> list[int]:
+    """Store a batch of prepared files as new versions; return the pks of the published ones."""
+    if not batch:
+        return []
+    now = timezone.now()
+    slugs = [prepared.file.slug for prepared in batch]
+    existing = {
+        medicine.slug: medicine
+        for medicine in models.Medicine.objects.filter(slug__in=slugs).only(
+            "pk", "slug", "published_version", "file_synced_number"
+        )
+    }
+    new = [models.Medicine(slug=slug) for slug in slugs if slug not in existing]
+    for medicine in models.Medicine.objects.bulk_create(new):
+        existing[medicine.slug] = medicine
+    versions = [
+        _version_for(existing[p.file.slug], p.fields, p.file.display, now, None) for p in batch
+    ]
+    models.Version.objects.bulk_create(versions, batch_size=BATCH_SIZE)
+    _create_rows([(version, p.rows) for version, p in zip(versions, batch, strict=True)])
+    published = []
+    for version in versions:
+        medicine = existing[version.medicine.slug]
+        medicine.file_synced_number = version.number
+        if version.status == models.Version.Status.PUBLISHED:
+            medicine.published_version = version
+            published.append(version.pk)
+            report.published.append(medicine.slug)
+    models.Medicine.objects.bulk_update(
+        [existing[slug] for slug in slugs],
+        ["file_synced_number", "published_version"],
+        batch_size=BATCH_SIZE,
+    )
+    return published
+
+
+def _send_published(pks: list[int]) -> None:
+    """Send versions_published with the versions just published, fetched afresh.
+
+    Their Markdown source is left out (deferred): receivers index and render
+    from the projected rows, and ten thousand sources would not fit in memory.
+    """
+    versions: list[models.Version] = []
+    for start in range(0, len(pks), 900):  # SQLite's parameter limit
+        versions += (
+            models.Version.objects.filter(pk__in=pks[start : start + 900])
+            .select_related("medicine")
+            .defer("source_text")
+            .order_by("pk")
+        )
+    versions_published.send(sender=models.Version, versions=versions)
+
+
+def create_version(
+    medicine: models.Medicine,
+    document: Monograph,
+    *,
+    origin: str,
+    author=None,
+    status: str | None = None,
+) -> models.Version:
+    """Store `document` as a new version of `medicine` with all its projected rows.
+
+    Used by the admin; the caller owns the transaction and any publishing.
+    """
+    version = _version_for(
+        medicine, _version_fields(document), "", timezone.now(), author, origin=origin
+    )
+    if status is not None:
+        version.status = status
+        version.published_at = version.published_at if status == "published" else None
+    version.save()
+    _create_rows([(version, project_rows(document))])
+    return version
+
+
+def _version_fields(document: Monograph) -> dict:
+    """The Version fields a document sets (everything but medicine, origin and times)."""
+    return {
+        "number": document.version,
+        "language": document.language,
+        "source_text": document.source_text,
+        "sha256": document.sha256,
+        "status": models.Version.Status.PUBLISHED
+        if document.status == "published"
+        else models.Version.Status.DRAFT,
+        "change_summary": document.change_summary,
+        "name": document.name,
+        "generic_name": document.generic_name,
+        "atc_code": document.atc_code,
+        "drug_class": document.drug_class,
+        "prescription_status": document.prescription_status,
+        "forms": list(document.forms),
+        "routes": list(document.routes),
+        "strengths": list(document.strengths),
+        "brands": list(document.brands),
+        "synonyms": list(document.synonyms),
+        "conditions": list(document.conditions),
+        "authors": list(document.authors),
+        "reviewers": list(document.reviewers),
+        "sources": [dataclasses.asdict(source) for source in document.sources],
+        "last_reviewed": document.last_reviewed,
+        "next_review": document.next_review,
+    }
+
+
+def _version_for(medicine, fields: dict, path, now, author, origin="file"):
+    is_published = fields["status"] == models.Version.Status.PUBLISHED
+    return models.Version(
+        medicine=medicine,
+        origin=origin,
+        origin_path=path,
+        author=author,
+        published_at=now if is_published else None,
+        **fields,
+    )
+
+
+def project_rows(document: Monograph) -> dict[str, list[dict]]:
+    """The rows a document projects to, as field dicts, with all HTML rendered.
+
+    Pure (no database): it runs in worker processes during large loads. Each
+    piece of Markdown is rendered once; its plain text is taken from that HTML.
+    """
+
+    def block(text: str) -> tuple[str, str]:
+        html = render_markdown(text)
+        return str(html), html_to_text(html)
+
+    def inline(text: str) -> tuple[str, str]:
+        html = render_inline(text)
+        return str(html), html_to_text(html)
+
+    def inline_row(text: str) -> dict:
+        html, plain = inline(text)
+        return {"html": html, "text": plain}
+
+    sections = []
+    for position, section in enumerate(document.sections):
+        quick_html, quick_text = inline(section.quick_answer)
+        intro_html, intro_text = block(section.intro)
+        blocks = []
+        for index, part in enumerate(section.blocks):
+            html, text = block(part.markdown)
+            blocks.append(
+                {
+                    "position": index,
+                    "title": part.title,
+                    "anchor": part.anchor,
+                    "kind": part.kind,
+                    # Structured blocks are shown from their rows, not their Markdown.
+                    "html": html if part.kind == "prose" else "",
+                    "text": text,
+                }
+            )
+        sections.append(
+            {
+                "position": position,
+                "key": section.key,
+                "title": section.title,
+                "anchor": section.anchor,
+                "quick_answer_html": quick_html,
+                "quick_answer_text": quick_text,
+                "intro_html": intro_html,
+                "intro_text": intro_text,
+                "blocks": blocks,
+            }
+        )
+    alerts = [
+        {"kind": "safety", "position": i, **inline_row(text)}
+        for i, text in enumerate(document.safety_warnings)
+    ] + [
+        {"kind": "urgent", "position": i, **inline_row(text)}
+        for i, text in enumerate(document.urgent_help)
+    ]
+    interactions = []
+    for i, item in enumerate(document.interactions):
+        effect_html, effect_text = inline(item.effect)
+        action_html, action_text = inline(item.action)
+        interactions.append(
+            {
+                "severity": "major",
+                "position": i,
+                "medicine": item.medicine,
+                "examples": list(item.examples),
+                "effect_html": effect_html,
+                "effect_text": effect_text,
+                "action_html": action_html,
+                "action_text": action_text,
+            }
+        )
+    for i, item in enumerate(document.minor_interactions):
+        effect_html, effect_text = inline(item.text)
+        interactions.append(
+            {
+                "severity": "minor",
+                "position": i,
+                "medicine": item.medicine,
+                "examples": list(item.examples),
+                "effect_html": effect_html,
+                "effect_text": effect_text,
+            }
+        )
+    dosing = []
+    for i, entry in enumerate(document.dosing):
+        row = {"position": i, "title": entry.title, "anchor": entry.anchor}
+        texts = []
+        for field in ("population", "route"):
+            row[field] = inline(getattr(entry, field))[1]
+            texts.append(row[field])
+        for field in ("starting_dose", "titration", "maintenance", "maximum"):
+            row[f"{field}_html"], text = inline(getattr(entry, field))
+            texts.append(text)
+        row["notes_html"], notes_text = block(entry.notes)
+        texts.append(notes_text)
+        row["text"] = " ".join(text for text in texts if text)
+        dosing.append(row)
+    names = [("name", document.name), ("generic", document.generic_name)]
+    names += [("brand", brand) for brand in document.brands]
+    names += [("synonym", synonym) for synonym in document.synonyms]
+    seen = set()
+    name_rows = []
+    for kind, value in names:
+        normalized = normalize_name(value)
+        if normalized and (kind, normalized) not in seen:
+            seen.add((kind, normalized))
+            name_rows.append({"kind": kind, "value": value, "normalized": normalized})
+    faqs = []
+    for i, faq in enumerate(document.faqs):
+        answer_html, answer_text = block(faq.answer)
+        faqs.append(
+            {
+                "position": i,
+                "question": faq.question,
+                "anchor": faq.anchor,
+                "answer_html": answer_html,
+                "answer_text": answer_text,
+            }
+        )
+    return {
+        "sections": sections,
+        "alerts": alerts,
+        "takeaways": [
+            {"position": i, **inline_row(text)} for i, text in enumerate(document.takeaways)
+        ],
+        "interactions": interactions,
+        "dosing": dosing,
+        "side_effects": [
+            {"band": effect.band, "position": i, **inline_row(effect.text)}
+            for i, effect in enumerate(document.side_effects)
+        ],
+        "faqs": faqs,
+        "references": [
+            {
+                "number": ref.number,
+                "text": ref.text,
+                "key": reference_key(ref.text),
+                "authors": ref.authors,
+                "title": ref.title,
+                "container": ref.container,
+                "year": ref.year,
+                "doi": ref.doi,
+                "url": ref.url,
+            }
+            for ref in document.references
+        ],
+        "names": name_rows,
+    }
+
+
+def normalize_name(value: str) -> str:
+    return " ".join(value.casefold().split())
+
+
+def reference_key(text: str) -> str:
+    """The same citation, however it is spaced or capitalised, has the same key."""
+    return hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest()
+
+
+_ROW_MODELS = {
+    "alerts": models.Alert,
+    "takeaways": models.Takeaway,
+    "interactions": models.Interaction,
+    "dosing": models.DosingEntry,
+    "side_effects": models.SideEffect,
+    "faqs": models.Faq,
+    "references": models.Reference,
+    "names": models.Name,
+}
+
+
+def _create_rows(pairs: list[tuple[models.Version, dict]]) -> None:
+    """Bulk-create the projected rows of several versions at once."""
+    sections: list[models.Section] = []
+    section_blocks: list[list[dict]] = []
+    for version, rows in pairs:
+        for data in rows["sections"]:
+            fields = {k: v for k, v in data.items() if k != "blocks"}
+            sections.append(models.Section(version=version, **fields))
+            section_blocks.append(data["blocks"])
+    models.Section.objects.bulk_create(sections, batch_size=BATCH_SIZE)
+    models.Block.objects.bulk_create(
+        [
+            models.Block(section=section, **block)
+            for section, blocks in zip(sections, section_blocks, strict=True)
+            for block in blocks
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    for name, model in _ROW_MODELS.items():
+        model.objects.bulk_create(
+            [model(version=version, **row) for version, rows in pairs for row in rows[name]],
+            batch_size=BATCH_SIZE,
+        )
+
+
+def export_content(directory: Path, slugs: Sequence[str] | None = None) -> list[Path]:
+    """Write each medicine's latest version back to `directory/<slug>.md`.
+
+    Marks the file as in step with that version, so that loading it again is a
+    no-op and later file changes are not taken for a conflict.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    medicines = models.Medicine.objects.order_by("slug")
+    if slugs:
+        medicines = medicines.filter(slug__in=slugs)
+    written = []
+    for medicine in medicines:
+        version = medicine.latest_version()
+        if version is None:
+            continue
+        path = directory / f"{medicine.slug}.md"
+        path.write_bytes(version.source_text.encode("utf-8"))
+        medicine.file_synced_number = version.number
+        medicine.save(update_fields=["file_synced_number"])
+        written.append(path)
+    return written

@@ -1,0 +1,335 @@
+"""Medicines, their versions, and the rows projected from each version's Markdown.
+
+A Version keeps the full Markdown source it came from; every other row hangs
+off a version and can be rebuilt from that source at any time (see loading.py).
+HTML fields hold output of rendering.py, sanitised once at load time; templates
+print them as they are and never convert Markdown themselves.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .parsing import BANDS
+
+BAND_CHOICES = [(band.key, band.name) for band in BANDS]
+BAND_MEANINGS = {band.key: band.meaning for band in BANDS}
+
+
+class MedicineQuerySet(models.QuerySet):
+    def published(self):
+        """Medicines the public can see: those with a published version."""
+        return self.filter(published_version__isnull=False)
+
+    def with_published_version(self):
+        return self.published().select_related("published_version")
+
+
+class Medicine(models.Model):
+    """A medicine's stable identity; its content lives in its versions."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    published_version = models.ForeignKey(
+        "Version",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The version the public sees."),
+    )
+    # The highest version number the content file was known to match, set when a
+    # file is loaded or exported. An admin version above it is work the file has
+    # not seen, which the loader must not overwrite.
+    file_synced_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MedicineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("monographs:detail", kwargs={"slug": self.slug})
+
+    def latest_version(self) -> Version | None:
+        return self.versions.order_by("-number").first()
+
+
+class VersionQuerySet(models.QuerySet):
+    def ever_published(self):
+        return self.filter(published_at__isnull=False)
+
+
+class Version(models.Model):
+    """One distinct content of a medicine: the Markdown source and what it says."""
+
+    class Origin(models.TextChoices):
+        FILE = "file", _("content file")
+        ADMIN = "admin", _("admin edit")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        IN_REVIEW = "in_review", _("in review")
+        PUBLISHED = "published", _("published")
+
+    medicine = models.ForeignKey(Medicine, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    language = models.CharField(max_length=20, default="en")
+    source_text = models.TextField(help_text=_("The full Markdown source: the truth."))
+    sha256 = models.CharField(max_length=64)
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    origin_path = models.CharField(max_length=500, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    change_summary = models.TextField(blank=True)
+
+    # Identity and review facts from the front matter.
+    name = models.CharField(max_length=200)
+    generic_name = models.CharField(max_length=200)
+    atc_code = models.CharField(max_length=7)
+    drug_class = models.CharField(max_length=200)
+    prescription_status = models.CharField(max_length=50)
+    forms = models.JSONField(default=list)
+    routes = models.JSONField(default=list)
+    strengths = models.JSONField(default=list)
+    brands = models.JSONField(default=list)
+    synonyms = models.JSONField(default=list)
+    conditions = models.JSONField(default=list)
+    authors = models.JSONField(default=list)
+    reviewers = models.JSONField(default=list)
+    sources = models.JSONField(default=list)
+    last_reviewed = models.DateField()
+    next_review = models.DateField()
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["medicine", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["medicine", "number", "language"], name="unique_version_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="version_number_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["published_at"])]
+        # Editors write drafts; only Reviewers may make one the page the public sees.
+        permissions = [("publish_version", "Can publish a version")]
+
+    def __str__(self) -> str:
+        return f"{self.medicine.slug} v{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "monographs:version", kwargs={"slug": self.medicine.slug, "number": self.number}
+        )
+
+    @property
+    def is_current(self) -> bool:
+        return self.medicine.published_version_id == self.pk
+
+
+class Section(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    key = models.CharField(max_length=30)
+    title = models.CharField(max_length=200)
+    anchor = models.CharField(max_length=100)
+    quick_answer_html = models.TextField(blank=True)
+    quick_answer_text = models.TextField(blank=True)
+    intro_html = models.TextField(blank=True)
+    intro_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_section_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.title}"
+
+
+class Block(models.Model):
+    """A `###` part of a section: prose, or the heading of a structured list."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="blocks")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    anchor = models.CharField(max_length=300)
+    kind = models.CharField(max_length=30)
+    html = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["section", "position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Alert(models.Model):
+    """A line of a safety box: a warning that can kill, or a sign to get urgent help."""
+
+    class Kind(models.TextChoices):
+        SAFETY = "safety", _("safety warning")
+        URGENT = "urgent", _("get urgent help")
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField()
+    html = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "kind", "position"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Takeaway(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="takeaways")
+    position = models.PositiveSmallIntegerField()
+    html = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Interaction(models.Model):
+    class Severity(models.TextChoices):
+        MAJOR = "major", _("major")
+        MINOR = "minor", _("minor")
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="interactions")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    position = models.PositiveSmallIntegerField()
+    medicine = models.CharField(max_length=300)
+    examples = models.JSONField(default=list)
+    effect_html = models.TextField()
+    effect_text = models.TextField()
+    action_html = models.TextField(blank=True)
+    action_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "severity", "position"]
+
+    def __str__(self) -> str:
+        return self.medicine
+
+
+class DosingEntry(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="dosing")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    anchor = models.CharField(max_length=300)
+    population = models.CharField(max_length=300, blank=True)
+    route = models.CharField(max_length=300, blank=True)
+    starting_dose_html = models.TextField(blank=True)
+    titration_html = models.TextField(blank=True)
+    maintenance_html = models.TextField(blank=True)
+    maximum_html = models.TextField(blank=True)
+    notes_html = models.TextField(blank=True)
+    text = models.TextField(blank=True, help_text=_("All fields as plain text, for search."))
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name_plural = "dosing entries"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SideEffect(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="side_effects")
+    band = models.CharField(max_length=20, choices=BAND_CHOICES)
+    position = models.PositiveSmallIntegerField()
+    html = models.TextField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def band_meaning(self) -> str:
+        return BAND_MEANINGS[self.band]
+
+
+class Faq(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="faqs")
+    position = models.PositiveSmallIntegerField()
+    question = models.CharField(max_length=500)
+    anchor = models.CharField(max_length=300)
+    answer_html = models.TextField()
+    answer_text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class Reference(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="references")
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField(help_text=_("The citation exactly as written."))
+    # The same citation in two monographs has the same key: the reference list
+    # de-duplicates on it.
+    key = models.CharField(max_length=64, db_index=True)
+    authors = models.TextField(blank=True)
+    title = models.TextField(blank=True)
+    container = models.TextField(blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    doi = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["version", "number"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+
+class Name(models.Model):
+    """A name a patient might look a medicine up by: for the A–Z index and search."""
+
+    class Kind(models.TextChoices):
+        NAME = "name", _("name")
+        GENERIC = "generic", _("generic name")
+        BRAND = "brand", _("brand")
+        SYNONYM = "synonym", _("other name")
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="names")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=200)
+    normalized = models.CharField(max_length=200, db_index=True)
+
+    class Meta:
+        ordering = ["version", "kind", "value"]
+
+    def __str__(self) -> str:
+        return self.value

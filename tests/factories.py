@@ -1,0 +1,54 @@
+"""Small factories for test data: monograph texts and loaded medicines.
+
+`monograph_text()` gives a valid, small monograph (tests/content/examplamide.md)
+with front-matter fields replaced; `load_files()` runs the real loader on files
+written to a folder. Tests build what they need from these instead of fixtures
+with hidden state.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monographs.loading import LoadReport, load_content
+
+ROOT = Path(__file__).resolve().parent.parent
+BACLOFEN = ROOT / "content" / "baclofen.md"
+EXAMPLE = Path(__file__).resolve().parent / "content" / "examplamide.md"
+
+
+def monograph_text(path: Path = EXAMPLE, **fields) -> str:
+    """The text of `path` with the given front-matter fields set (YAML flow values)."""
+    text = path.read_text(encoding="utf-8")
+    for field, value in fields.items():
+        pattern = re.compile(rf"^{field}:.*$", re.M)
+        line = f"{field}: {value}"
+        assert pattern.search(text), f"{field} is not a top-level field of {path.name}"
+        text = pattern.sub(lambda _m, line=line: line, text, count=1)
+    return text
+
+
+def write_monograph(folder: Path, slug: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_files(*paths: Path, **options) -> LoadReport:
+    """Load with the real loader; fail the test loudly if the files have problems."""
+    report = load_content(list(paths), **options)
+    assert not report.problems, "\n".join(map(str, report.problems))
+    return report
+
+
+def load_baclofen() -> LoadReport:
+    return load_files(BACLOFEN)
+
+
+def load_example(folder: Path, slug: str = "examplamide", **fields) -> Path:
+    """Write the example monograph as `slug` (its slug field set to match) and load it."""
+    path = write_monograph(folder, slug, monograph_text(slug=slug, **fields))
+    load_files(path)
+    return path
