@@ -1,0 +1,503 @@
+"""The editorial admin: monographs edited as Markdown, reviewed, published and reverted.
+
+A medicine's change page is a Markdown editor (django-markdownx) with a live
+preview from our own renderer. Every step calls monographs.editing, which owns
+the rules; this module owns the pages, the permission checks and the audit
+trail (a LogEntry for each action, and editing.py's log line naming the user).
+
+markdownx's own URLs are not used: its stock views answer anyone, logged in
+or not; its default renderer passes `<script>`, `javascript:` links and `on*`
+attributes straight through; and its upload view accepts SVG. `markdownify`
+below takes its place at the path the widget posts to, for editorial staff
+only; image upload has no route at all.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from . import editing, models, views
+from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
+from .parsing import MAX_FILE_BYTES, MonographError, markdown_body, parse_monograph
+from .readability import measure_readability
+from .rendering import render_markdown
+
+PERMISSION_SAVE = "monographs.add_version"
+PERMISSION_SUBMIT = "monographs.change_version"
+PERMISSION_PUBLISH = "monographs.publish_version"
+PERMISSION_VIEW_VERSIONS = "monographs.view_version"
+# The live preview lists the first problems only; the full list comes on save.
+PREVIEW_PROBLEMS = 5
+
+
+@admin.register(models.Medicine)
+class MedicineAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name", "public_version", "latest", "next_review")
+    search_fields = ("slug", "versions__name", "versions__generic_name")
+    list_select_related = ("published_version",)
+    change_list_template = "admin/monographs/medicine/change_list.html"
+
+    # --- the changelist -----------------------------------------------------
+
+    def get_queryset(self, request):
+        latest = models.Version.objects.filter(medicine=OuterRef("pk")).order_by("-number")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                latest_number=Subquery(latest.values("number")[:1]),
+                latest_status=Subquery(latest.values("status")[:1]),
+                latest_name=Subquery(latest.values("name")[:1]),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("name"), ordering="latest_name")
+    def name(self, medicine):
+        return medicine.latest_name
+
+    @admin.display(description=gettext_lazy("public version"))
+    def public_version(self, medicine):
+        version = medicine.published_version
+        return version.number if version else _("not published")
+
+    @admin.display(description=gettext_lazy("latest version"), ordering="latest_number")
+    def latest(self, medicine):
+        status = models.Version.Status(medicine.latest_status).label
+        return f"{medicine.latest_number} ({status})"
+
+    @admin.display(
+        description=gettext_lazy("next review"), ordering="published_version__next_review"
+    )
+    def next_review(self, medicine):
+        version = medicine.published_version
+        if version is None:
+            return "–"
+        if version.next_review < timezone.localdate():
+            return _("%(date)s (overdue)") % {"date": version.next_review.isoformat()}
+        return version.next_review.isoformat()
+
+    def has_delete_permission(self, request, obj=None):
+        # A medicine carries every version ever published; nothing is deleted here.
+        return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path(
+                "review-due/",
+                view(self.review_due_view),
+                name="{}_{}_review_due".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/",
+                view(self.versions_view),
+                name="{}_{}_versions".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/<int:number>/preview/",
+                view(self.preview_view),
+                name="{}_{}_preview".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/<int:number>/submit/",
+                view(self.submit_view),
+                name="{}_{}_submit".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/<int:number>/publish/",
+                view(self.publish_view),
+                name="{}_{}_publish".format(*info),
+            ),
+            path(
+                "<path:object_id>/versions/<int:number>/revert/",
+                view(self.revert_view),
+                name="{}_{}_revert".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- writing: the Markdown editor -----------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not (self.has_add_permission(request) and request.user.has_perm(PERMISSION_SAVE)):
+            raise PermissionDenied
+        problems = []
+        if request.method == "POST":
+            form = NewMonographForm(request.POST)
+            if form.is_valid():
+                try:
+                    version = editing.create_medicine(
+                        form.cleaned_data["source_text"], user=request.user
+                    )
+                except MonographError as error:
+                    problems = error.problems
+                else:
+                    self.log_addition(
+                        request, version.medicine, f"Created as draft version {version.number}."
+                    )
+                    messages.success(
+                        request,
+                        _(
+                            "%(name)s was saved as draft version 1. The public cannot see it "
+                            "until a reviewer publishes it."
+                        )
+                        % {"name": version.name},
+                    )
+                    return HttpResponseRedirect(self._url("change", version.medicine))
+        else:
+            form = NewMonographForm()
+        return self._editor_response(request, form, None, None, problems=problems)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        medicine = self._medicine(request, object_id)
+        if not self.has_view_or_change_permission(request, medicine):
+            raise PermissionDenied
+        latest = medicine.latest_version()
+        can_save = self._can_save(request, medicine)
+        problems, conflict = [], None
+        if request.method == "POST":
+            if not can_save:
+                raise PermissionDenied
+            form = MonographSourceForm(request.POST)
+            if form.is_valid():
+                text = form.cleaned_data["source_text"]
+                try:
+                    version = editing.save_draft(
+                        medicine,
+                        text,
+                        base_number=form.cleaned_data["base_number"],
+                        user=request.user,
+                    )
+                except editing.EditConflict as error:
+                    conflict = error.latest
+                    # Keep every character the editor typed; the next save starts
+                    # from the version they have now been shown.
+                    form = MonographSourceForm(
+                        {"source_text": text, "base_number": conflict.number}
+                    )
+                    latest = conflict
+                except MonographError as error:
+                    problems = error.problems
+                except editing.NothingChanged:
+                    messages.info(
+                        request,
+                        _("Nothing was changed, so no new version was made."),
+                    )
+                    return HttpResponseRedirect(self._url("change", medicine))
+                else:
+                    self.log_change(request, medicine, f"Saved draft version {version.number}.")
+                    messages.success(
+                        request,
+                        _(
+                            "Saved as draft version %(number)s (the version number and status "
+                            "were set for you). The public page does not change until a reviewer "
+                            "publishes it."
+                        )
+                        % {"number": version.number},
+                    )
+                    return HttpResponseRedirect(self._url("change", medicine))
+        else:
+            form = MonographSourceForm(
+                initial={
+                    "source_text": latest.source_text if latest else "",
+                    "base_number": latest.number if latest else 0,
+                }
+            )
+        return self._editor_response(
+            request,
+            form,
+            medicine,
+            latest,
+            problems=problems,
+            conflict=conflict,
+            can_save=can_save,
+        )
+
+    def _editor_response(
+        self, request, form, medicine, latest, *, problems=(), conflict=None, can_save=True
+    ):
+        text = form["source_text"].value() or ""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Edit %(medicine)s") % {"medicine": medicine}
+            if medicine
+            else _("Add a medicine"),
+            "medicine": medicine,
+            "latest": latest,
+            "form": form,
+            "media": form.media,
+            "readability": measure_readability(text),
+            "problems": problems,
+            "conflict": conflict,
+            "conflict_diff": editing.diff_with_typed_text(conflict, text) if conflict else [],
+            "can_save": can_save,
+            "can_submit": request.user.has_perm(PERMISSION_SUBMIT),
+            "can_publish": request.user.has_perm(PERMISSION_PUBLISH),
+        }
+        return TemplateResponse(request, "admin/monographs/medicine/change_form.html", context)
+
+    # --- history, diff, preview, workflow ------------------------------------
+
+    def versions_view(self, request, object_id):
+        medicine = self._medicine(request, object_id)
+        self._require(request, PERMISSION_VIEW_VERSIONS)
+        # The texts are only read for the two versions compared.
+        versions = list(
+            medicine.versions.select_related("author").defer("source_text").order_by("-number")
+        )
+        form = DiffForm(request.GET or None, versions=versions)
+        diff = old = new = None
+        if form.is_bound and form.is_valid():
+            old, new = form.cleaned_data["old"], form.cleaned_data["new"]
+        elif not form.is_bound and len(versions) > 1:
+            old, new = versions[1], versions[0]
+            form = DiffForm(initial={"old": old.number, "new": new.number}, versions=versions)
+        if old and new:
+            texts = dict(
+                medicine.versions.filter(pk__in=[old.pk, new.pk]).values_list("pk", "source_text")
+            )
+            diff = editing.diff_texts(texts[old.pk], texts[new.pk])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Versions of %(medicine)s") % {"medicine": medicine},
+            "medicine": medicine,
+            "versions": versions,
+            "diff_form": form,
+            "diff": diff,
+            "old": old,
+            "new": new,
+            "can_save": self._can_save(request, medicine),
+            "can_submit": request.user.has_perm(PERMISSION_SUBMIT),
+            "can_publish": request.user.has_perm(PERMISSION_PUBLISH),
+        }
+        return TemplateResponse(request, "admin/monographs/medicine/versions.html", context)
+
+    def preview_view(self, request, object_id, number):
+        """Any version, drafts included, exactly as its public page would show it."""
+        medicine = self._medicine(request, object_id)
+        self._require(request, PERMISSION_VIEW_VERSIONS)
+        version = get_object_or_404(medicine.versions, number=number)
+        return views.render_preview(request, version)
+
+    @method_decorator(require_POST)
+    def submit_view(self, request, object_id, number):
+        medicine = self._medicine(request, object_id)
+        self._require(request, PERMISSION_SUBMIT)
+        version = get_object_or_404(medicine.versions, number=number)
+        try:
+            editing.submit_for_review(version, user=request.user)
+        except editing.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            self.log_change(request, medicine, f"Sent version {number} for review.")
+            messages.success(
+                request,
+                _("Version %(number)s is now in review; a reviewer can publish it.")
+                % {"number": number},
+            )
+        return HttpResponseRedirect(self._url("versions", medicine))
+
+    def publish_view(self, request, object_id, number):
+        medicine = self._medicine(request, object_id)
+        self._require(request, PERMISSION_PUBLISH)
+        version = get_object_or_404(medicine.versions, number=number)
+        problems = []
+        if request.method == "POST":
+            form = PublishForm(request.POST)
+            if form.is_valid():
+                try:
+                    editing.publish(version, user=request.user, **form.cleaned_data)
+                except editing.WorkflowError as error:
+                    form.add_error(None, str(error))
+                except MonographError as error:
+                    problems = error.problems
+                else:
+                    self.log_change(request, medicine, f"Published version {number}.")
+                    messages.success(
+                        request,
+                        _(
+                            "Version %(number)s is published. The page, the search results and "
+                            "the leaflets now show it."
+                        )
+                        % {"number": number},
+                    )
+                    return HttpResponseRedirect(self._url("versions", medicine))
+        else:
+            form = PublishForm(initial=PublishForm.initial_for())
+        current = medicine.published_version
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Publish %(medicine)s version %(number)s")
+            % {"medicine": medicine, "number": number},
+            "medicine": medicine,
+            "version": version,
+            "current": current,
+            "form": form,
+            "problems": problems,
+            "diff": editing.diff_texts(current.source_text, version.source_text)
+            if current and current.pk != version.pk
+            else None,
+        }
+        return TemplateResponse(request, "admin/monographs/medicine/publish.html", context)
+
+    @method_decorator(require_POST)
+    def revert_view(self, request, object_id, number):
+        medicine = self._medicine(request, object_id)
+        self._require(request, PERMISSION_SAVE)
+        version = get_object_or_404(medicine.versions, number=number)
+        try:
+            new = editing.revert(version, user=request.user)
+        except editing.NothingChanged:
+            messages.info(request, _("That is already the text of the latest version."))
+        except (editing.EditConflict, MonographError) as error:
+            messages.error(request, str(error))
+        else:
+            self.log_change(
+                request, medicine, f"Reverted to version {number} as draft version {new.number}."
+            )
+            messages.success(
+                request,
+                _(
+                    "Draft version %(new)s has the text of version %(old)s. Check it, then send "
+                    "it for review."
+                )
+                % {"new": new.number, "old": number},
+            )
+        return HttpResponseRedirect(self._url("versions", medicine))
+
+    def review_due_view(self, request):
+        self._require(request, "monographs.view_medicine")
+        today = timezone.localdate()
+        rows = []
+        for medicine in editing.medicines_due_for_review(today):
+            days = (medicine.published_version.next_review - today).days
+            rows.append(
+                {
+                    "medicine": medicine,
+                    "version": medicine.published_version,
+                    "overdue_days": max(0, -days),
+                    "due_in_days": max(0, days),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Medicines due for review"),
+            "rows": rows,
+            "within_days": editing.REVIEW_DUE_WITHIN_DAYS,
+        }
+        return TemplateResponse(request, "admin/monographs/medicine/review_due.html", context)
+
+    # --- helpers --------------------------------------------------------------
+
+    def _medicine(self, request, object_id) -> models.Medicine:
+        medicine = self.get_object(request, unquote(object_id))
+        if medicine is None:
+            raise Http404("No such medicine.")
+        return medicine
+
+    @staticmethod
+    def _require(request, permission: str) -> None:
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+
+    def _can_save(self, request, medicine) -> bool:
+        return self.has_change_permission(request, medicine) and request.user.has_perm(
+            PERMISSION_SAVE
+        )
+
+    def _url(self, view: str, medicine: models.Medicine) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}", args=[medicine.pk]
+        )
+
+
+@admin.register(models.Version)
+class VersionAdmin(admin.ModelAdmin):
+    """Every version of every medicine, read-only: the queue of what is in review."""
+
+    list_display = (
+        "medicine_versions",
+        "number",
+        "status",
+        "origin",
+        "author",
+        "created_at",
+        "summary",
+    )
+    list_filter = ("status", "origin")
+    search_fields = ("medicine__slug", "name", "change_summary")
+    list_select_related = ("medicine", "author")
+    list_display_links = None
+
+    @admin.display(description=gettext_lazy("medicine"), ordering="medicine__slug")
+    def medicine_versions(self, version):
+        address = reverse("admin:monographs_medicine_versions", args=[version.medicine_id])
+        return format_html('<a href="{}">{}</a>', address, version.medicine.slug)
+
+    @admin.display(description=gettext_lazy("change summary"))
+    def summary(self, version):
+        return version.change_summary[:120]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@require_POST
+def markdownify(request: HttpRequest) -> HttpResponse:
+    """The editor's live preview: what the typed text would look like, and whether it parses.
+
+    Staff with a monographs permission only; anyone else gets a 403 and no HTML.
+    Only the Markdown after the front matter is shown, rendered by
+    rendering.render_markdown (the MARKDOWNX_MARKDOWNIFY_FUNCTION), above a
+    status line saying whether the whole text is a valid monograph.
+    """
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_module_perms("monographs")):
+        raise PermissionDenied
+    text = request.POST.get("content", "").replace("\r\n", "\n")
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        return HttpResponse(
+            _("The text is too long to preview."), status=413, content_type="text/plain"
+        )
+    try:
+        parse_monograph(text, path="preview")
+    except MonographError as error:
+        problems = error.problems
+    else:
+        problems = []
+    body, _lines = markdown_body(text)
+    context = {
+        "problems": problems[:PREVIEW_PROBLEMS],
+        "more_problems": max(0, len(problems) - PREVIEW_PROBLEMS),
+        "problem_count": len(problems),
+        "readability": measure_readability(text),
+        "body_html": render_markdown(body),
+    }
+    return render(request, "admin/monographs/includes/live_preview.html", context)
