@@ -1,0 +1,312 @@
+"""Printable PDF leaflets: render a version to PDF with WeasyPrint, store it, serve it.
+
+The only module that imports weasyprint and segno. A leaflet is rendered once
+per version and variant (A4 or US Letter, standard or large print) and kept in
+`default_storage` under `leaflets/<slug>/<slug>-leaflet-v<N>[-large-print][-letter].pdf`,
+so a patient is normally sent a stored file. Publishing renders the new
+version's leaflets after the commit (`render_published_leaflets`, connected in
+apps.py); a missing file is rendered by the first request that needs it, under
+a per-file lock so that concurrent requests render it only once. Stored
+leaflets of superseded versions are never removed: the changelog links to them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import segno
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML, URLFetcher
+
+from . import models
+
+logger = logging.getLogger(__name__)
+
+# PDF/UA-1 makes WeasyPrint tag the structure (headings, lists, tables, the
+# reading order) for screen readers and write the UA identification into the
+# metadata; the title and language come from <title> and <html lang>.
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+# More published versions than this at once is a bulk import: rendering four
+# PDFs for each inside the loading command would keep it busy for hours, so
+# the operator runs `manage.py render_leaflets` instead (and any leaflet still
+# missing is rendered by its first request).
+PUBLISH_RENDER_LIMIT = 20
+
+_SIZES = ("standard", "large")
+_PAPERS = ("a4", "letter")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """How a leaflet is laid out: large print or not, on A4 or on US Letter paper."""
+
+    large_print: bool = False
+    letter: bool = False
+
+    @classmethod
+    def from_query(cls, size: str | None, paper: str | None) -> Variant:
+        """The variant asked for by `?size=` and `?paper=`; a missing value is the default.
+
+        Raises ValueError with a message fit to show the visitor.
+        """
+        size = "standard" if size is None else size
+        paper = "a4" if paper is None else paper
+        if size not in _SIZES:
+            raise ValueError(f"size must be one of: {', '.join(_SIZES)} (for example ?size=large).")
+        if paper not in _PAPERS:
+            raise ValueError(
+                f"paper must be one of: {', '.join(_PAPERS)} (for example ?paper=letter)."
+            )
+        return cls(large_print=size == "large", letter=paper == "letter")
+
+    @property
+    def suffix(self) -> str:
+        return ("-large-print" if self.large_print else "") + ("-letter" if self.letter else "")
+
+    @property
+    def label(self) -> str:
+        size = "large print" if self.large_print else "standard"
+        return f"{size}, {'US Letter' if self.letter else 'A4'}"
+
+
+VARIANTS = (Variant(), Variant(large_print=True), Variant(letter=True), Variant(True, True))
+
+
+def leaflet_filename(version: models.Version, variant: Variant) -> str:
+    """`baclofen-leaflet-v3.pdf`, `baclofen-leaflet-v3-large-print.pdf`, …"""
+    return f"{version.medicine.slug}-leaflet-v{version.number}{variant.suffix}.pdf"
+
+
+def leaflet_name(version: models.Version, variant: Variant) -> str:
+    """The leaflet's name in default_storage."""
+    return f"leaflets/{version.medicine.slug}/{leaflet_filename(version, variant)}"
+
+
+def build_leaflet_html(version: models.Version, variant: Variant) -> str:
+    """The leaflet of `version` as an HTML document for WeasyPrint (reads the version's rows)."""
+    version = (
+        models.Version.objects.select_related("medicine")
+        .prefetch_related(
+            "alerts",
+            "takeaways",
+            "dosing",
+            "side_effects",
+            "faqs",
+            "references",
+            Prefetch(
+                "interactions",
+                queryset=models.Interaction.objects.order_by("severity", "position"),
+            ),
+            Prefetch("sections", queryset=models.Section.objects.prefetch_related("blocks")),
+        )
+        .get(pk=version.pk)
+    )
+    alerts = list(version.alerts.all())
+    interactions = list(version.interactions.all())
+    sections = {section.key: section for section in version.sections.all()}
+    page_url = settings.SITE_URL + version.medicine.get_absolute_url()
+    qr_code = segno.make(page_url, error="m", micro=False)
+    context = {
+        "version": version,
+        "variant": variant,
+        "page_url": page_url,
+        "qr_code_uri": qr_code.svg_data_uri(scale=4, border=4),
+        "printed_on": timezone.localdate(),
+        "safety_alerts": [a for a in alerts if a.kind == models.Alert.Kind.SAFETY],
+        "urgent_alerts": [a for a in alerts if a.kind == models.Alert.Kind.URGENT],
+        "major_interactions": [i for i in interactions if i.severity == "major"],
+        "minor_interactions": [i for i in interactions if i.severity == "minor"],
+        "side_effect_bands": _side_effect_bands(version.side_effects.all()),
+        "dosage": sections.get("dosage"),
+        "storage": sections.get("storage"),
+    }
+    return render_to_string("monographs/leaflet.html", context)
+
+
+def _side_effect_bands(side_effects) -> list[dict]:
+    """The bands that have side effects, in the order of models.BAND_CHOICES."""
+    by_band: dict[str, list] = {}
+    for effect in side_effects:
+        by_band.setdefault(effect.band, []).append(effect)
+    return [
+        {"name": name, "meaning": models.BAND_MEANINGS[key], "effects": by_band[key]}
+        for key, name in models.BAND_CHOICES
+        if key in by_band
+    ]
+
+
+def write_pdf(html: str) -> bytes:
+    """Turn leaflet HTML into PDF bytes, fetching nothing from the network or the disk.
+
+    Relative links resolve against SITE_URL, so they stay live on paper's PDF.
+    Only data: URLs (the QR code) may be loaded.
+    """
+    document = HTML(
+        string=html,
+        base_url=settings.SITE_URL + "/",
+        url_fetcher=URLFetcher(allowed_protocols={"data"}),
+    )
+    return document.write_pdf(**PDF_OPTIONS)
+
+
+def render_leaflet(version: models.Version, variant: Variant) -> bytes:
+    """Render the leaflet of `version` in `variant` to PDF bytes. Stores nothing."""
+    return write_pdf(build_leaflet_html(version, variant))
+
+
+def store_leaflet(version: models.Version, variant: Variant, *, force: bool = False) -> bool:
+    """Make sure the leaflet of `version` in `variant` is stored; True if it was rendered now.
+
+    Renders only when the file is missing (or when `force`), holding a lock on
+    the file so that a second caller waits for the first one's file instead of
+    rendering it again. The PDF is written under a temporary name and moved into
+    place, so nobody ever reads half a file.
+    """
+    name = leaflet_name(version, variant)
+    with _file_lock(name):
+        if default_storage.exists(name) and not force:
+            return False
+        started = time.perf_counter()
+        pdf = render_leaflet(version, variant)
+        partial_dir = Path(settings.MEDIA_ROOT) / "leaflets" / ".partial"
+        partial_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=partial_dir, suffix=".pdf", delete=False) as partial:
+            partial.write(pdf)
+        os.chmod(partial.name, 0o644)  # NamedTemporaryFile makes it readable by its owner only
+        try:
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            with open(partial.name, "rb") as handle:
+                saved = default_storage.save(name, _RenderedFile(handle))
+        finally:
+            if os.path.exists(partial.name):
+                os.unlink(partial.name)
+        if saved != name:
+            raise RuntimeError(f"leaflet stored as {saved!r} instead of {name!r}")
+        seconds = time.perf_counter() - started
+        logger.info("rendered leaflet %s in %.2f s (%d bytes)", name, seconds, len(pdf))
+        return True
+
+
+class _RenderedFile(File):
+    """A rendered PDF on disk, offered to the storage as a file it may move.
+
+    FileSystemStorage moves a file that has `temporary_file_path()` into place
+    with os.rename, which is atomic on one filesystem; other storages upload it.
+    """
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+@contextlib.contextmanager
+def _file_lock(name: str):
+    """Hold an exclusive lock on one leaflet, through a lock file under MEDIA_ROOT.
+
+    flock (not lockf) because its locks belong to the open file, not to the
+    process: two threads of one server process exclude each other too.
+    """
+    filename = name.rsplit("/", 1)[-1]  # unique: it holds the slug
+    path = Path(settings.MEDIA_ROOT) / "leaflets" / ".locks" / f"{filename}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def open_leaflet(version: models.Version, variant: Variant) -> File:
+    """Open the stored leaflet of `version` in `variant`, rendering it first if it is missing.
+
+    The caller closes the file (a FileResponse does).
+    """
+    name = leaflet_name(version, variant)
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        store_leaflet(version, variant)
+        return default_storage.open(name, "rb")
+
+
+@dataclasses.dataclass
+class StoreReport:
+    rendered: list[str] = dataclasses.field(default_factory=list)
+    already_stored: list[str] = dataclasses.field(default_factory=list)
+    failed: list[str] = dataclasses.field(default_factory=list)
+
+
+def store_all_leaflets(
+    *,
+    force: bool = False,
+    slugs: list[str] | None = None,
+    progress: Callable[[int, int, str, str], None] | None = None,
+) -> StoreReport:
+    """Store the leaflets of every version ever published (superseded ones too), all variants.
+
+    Existing files are kept unless `force`. `progress(done, total, name, outcome)`
+    is called after each leaflet, outcome being "rendered", "already stored" or
+    "failed". A leaflet that fails is logged and reported; the others go on.
+    """
+    versions = (
+        models.Version.objects.ever_published()
+        .select_related("medicine")
+        .order_by("medicine__slug", "number", "language")
+    )
+    if slugs:
+        versions = versions.filter(medicine__slug__in=slugs)
+    jobs = [(version, variant) for version in versions for variant in VARIANTS]
+    report = StoreReport()
+    for done, (version, variant) in enumerate(jobs, start=1):
+        name = leaflet_name(version, variant)
+        try:
+            rendered = store_leaflet(version, variant, force=force)
+        except Exception:
+            logger.exception("could not render leaflet %s", name)
+            report.failed.append(name)
+            outcome = "failed"
+        else:
+            outcome = "rendered" if rendered else "already stored"
+            (report.rendered if rendered else report.already_stored).append(name)
+        if progress:
+            progress(done, len(jobs), name, outcome)
+    return report
+
+
+def render_published_leaflets(sender, versions, **kwargs) -> None:
+    """Receiver of loading.versions_published: store the leaflets of the new versions.
+
+    Runs after the commit. A failure is logged, never raised: the publish has
+    happened, the search index must still be updated, and the first request
+    for a missing leaflet renders it.
+    """
+    if not settings.LEAFLETS_RENDER_ON_PUBLISH:
+        return
+    if len(versions) > PUBLISH_RENDER_LIMIT:
+        logger.warning(
+            "%d versions published at once: leaflets not rendered now; "
+            "run `manage.py render_leaflets` (missing ones render on first request)",
+            len(versions),
+        )
+        return
+    for version in versions:
+        for variant in VARIANTS:
+            try:
+                store_leaflet(version, variant, force=True)
+            except Exception:
+                logger.exception("could not render the %s leaflet of %s", variant.label, version)
