@@ -29,6 +29,12 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_leaflets_on_publish(settings):
+    """Rendering four PDFs on every publish costs seconds; leaflet tests turn it back on."""
+    settings.LEAFLETS_RENDER_ON_PUBLISH = False
+
+
+@pytest.fixture(autouse=True)
 def _temporary_paths(settings, tmp_path):
     """Point content, search index and media at empty folders under tmp_path.
 

@@ -1,0 +1,200 @@
+"""The renderer against hostile input: scripts, script links and styling die; content survives."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from django.utils.safestring import SafeString
+
+from monographs.rendering import render_inline, render_markdown, strip_markdown
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "Before <script>alert(1)</script> after",
+    '<img src="x" onerror="alert(1)">',
+    '<p onclick="alert(1)">Click</p>',
+    '<a href="javascript:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](&#x6A;&#x61;vascript:alert(1))",
+    "[click](jav&#x09;ascript:alert(1))",
+    "[click](java\tscript:alert(1))",
+    "[click]( javascript:alert(1))",
+    "[click](<javascript:alert(1)>)",
+    "<javascript:alert(1)>",
+    "[click](vbscript:msgbox(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![pixel](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+)",
+    '<svg onload="alert(1)"><circle r="1"/></svg>',
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    '<span style="background:url(javascript:alert(1))">styled</span>',
+    '<iframe src="https://evil.example/"></iframe>',
+    '<object data="https://evil.example/x.swf"></object>',
+    "<style>body { display: none }</style>",
+    "<!-- a comment --> text",
+    '<form action="https://evil.example/"><input name="q"></form>',
+    '[a](https://example.org/ "title" onmouseover=alert(1))',
+]
+
+SAFE_TAGS = {
+    *("p", "br", "strong", "em", "code", "ul", "ol", "li", "a", "h3", "h4"),
+    *("table", "thead", "tbody", "tr", "th", "td"),
+}
+
+
+class _Elements(HTMLParser):
+    """The elements a browser would build from some HTML, with their attributes."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.comments: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, {name: value or "" for name, value in attrs}))
+
+    handle_startendtag = handle_starttag
+
+    def handle_comment(self, data):
+        self.comments.append(data)
+
+
+def elements_of(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def assert_harmless(html: str) -> None:
+    """Only plain content elements, no event handlers or styles, and only safe link targets."""
+    parsed = elements_of(html)
+    assert not parsed.comments, html
+    for tag, attributes in parsed.elements:
+        assert tag in SAFE_TAGS, html
+        assert set(attributes) <= {"href", "title", "rel", "start"}, html
+        href = "".join(attributes.get("href", "").split()).lower()
+        assert not href.startswith(("javascript:", "vbscript:", "data:")), html
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_markdown_renders_without_live_script_or_styling(source):
+    assert_harmless(render_markdown(source))
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_inline_markdown_renders_without_live_script_or_styling(source):
+    assert_harmless(render_inline(source))
+
+
+@pytest.mark.parametrize("source", HOSTILE)
+def test_hostile_markdown_inside_a_list_and_a_table_stays_harmless(source):
+    flat = source.replace("\n", " ")
+    assert_harmless(render_markdown(f"- {flat}\n\n| a | b |\n| --- | --- |\n| {flat} | x |"))
+
+
+def test_a_script_tag_is_shown_as_text():
+    html = render_markdown("Before <script>alert(1)</script> after")
+
+    assert html == "<p>Before &lt;script&gt;alert(1)&lt;/script&gt; after</p>\n"
+
+
+def test_a_javascript_link_loses_its_link():
+    html = render_markdown("[click](javascript:alert(1))")
+
+    assert "<a" not in html
+
+
+def test_tables_survive():
+    html = render_markdown(
+        "| Medicine or group | What to do |\n| --- | --- |\n| Opioids | Check breathing |"
+    )
+
+    assert html == (
+        "<table>\n<thead>\n<tr>\n<th>Medicine or group</th>\n<th>What to do</th>\n</tr>\n"
+        "</thead>\n<tbody>\n<tr>\n<td>Opioids</td>\n<td>Check breathing</td>\n</tr>\n"
+        "</tbody>\n</table>\n"
+    )
+
+
+def test_lists_emphasis_and_code_survive():
+    html = render_markdown("- **Never** stop *suddenly*\n- take `5 mg`\n\n3. third\n4. fourth")
+
+    assert "<ul>\n<li><strong>Never</strong> stop <em>suddenly</em></li>" in html
+    assert "<li>take <code>5 mg</code></li>" in html
+    assert '<ol start="3">' in html
+
+
+def test_headings_survive_and_level_two_is_shifted_below_the_section_outline():
+    html = render_markdown("## Sneaky section\n\n### A part\n\n#### A smaller part")
+
+    assert html == "<h3>Sneaky section</h3>\n<h3>A part</h3>\n<h4>A smaller part</h4>\n"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.ema.europa.eu/en/medicines",
+        "http://example.org/a?b=1&c=2",
+        "mailto:pharmacist@example.org",
+        "/medicines/baclofen/",
+        "/medicines/baclofen/#dosage",
+    ],
+)
+def test_web_mail_and_site_links_survive(url):
+    html = render_markdown(f"[read more]({url})")
+
+    assert f'href="{url.replace("&", "&amp;")}"' in html
+    assert ">read more</a>" in html
+
+
+def test_links_open_without_handing_over_the_page():
+    html = render_inline("[EMA](https://www.ema.europa.eu/)")
+
+    assert html == '<a href="https://www.ema.europa.eu/" rel="noopener noreferrer">EMA</a>'
+
+
+def test_render_returns_safe_strings_and_empty_input_gives_empty_output():
+    assert isinstance(render_markdown("text"), SafeString)
+    assert isinstance(render_inline("text"), SafeString)
+    assert render_markdown("") == ""
+    assert render_inline("") == ""
+
+
+def test_render_inline_has_no_paragraph_and_drops_block_tags():
+    assert render_inline("**Do not stop suddenly.** Ask first.") == (
+        "<strong>Do not stop suddenly.</strong> Ask first."
+    )
+    assert "<p>" not in render_inline("one\n\ntwo")
+    assert "<h3>" not in render_inline("### heading")
+
+
+def test_strip_markdown_gives_plain_words_for_search():
+    text = strip_markdown(
+        "**Bold** &amp; [a link](https://example.org)\n\n- first\n- second\n\n"
+        "| Medicine | Effect |\n| --- | --- |\n| Opioids | Slow breathing |"
+    )
+
+    assert text == "Bold & a link first second Medicine Effect Opioids Slow breathing"
+
+
+def test_strip_markdown_keeps_no_tags():
+    assert strip_markdown("**Never** <b>stop</b>") == "Never <b>stop</b>"
+    assert strip_markdown("") == ""
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href=" JavaScript:alert(1)">x</a>',
+        '<p style="color:red">x</p>',
+        "<!-- hidden -->",
+    ],
+)
+def test_the_harmlessness_check_itself_catches_live_html(html):
+    with pytest.raises(AssertionError):
+        assert_harmless(html)
