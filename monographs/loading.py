@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from . import models
 from .parsing import Monograph, MonographError, Problem, parse_bytes
-from .rendering import html_to_text, render_inline, render_markdown
+from .rendering import html_to_text, render_inline, render_markdown, render_tokens, tokens_text
 
 # Sent after the transaction that published versions has committed, with
 # `versions`: the Version objects that became current.
@@ -422,8 +422,8 @@ def project_rows(document: Monograph) -> dict[str, list[dict]]:
     piece of Markdown is rendered once; its plain text is taken from that HTML.
     """
 
-    def block(text: str) -> tuple[str, str]:
-        html = render_markdown(text)
+    def block(text: str, tokens=()) -> tuple[str, str]:
+        html = render_tokens(tokens) if tokens else render_markdown(text)
         return str(html), html_to_text(html)
 
     def inline(text: str) -> tuple[str, str]:
@@ -437,18 +437,24 @@ def project_rows(document: Monograph) -> dict[str, list[dict]]:
     sections = []
     for position, section in enumerate(document.sections):
         quick_html, quick_text = inline(section.quick_answer)
-        intro_html, intro_text = block(section.intro)
+        intro_html, intro_text = block(section.intro, section.intro_tokens)
         blocks = []
         for index, part in enumerate(section.blocks):
-            html, text = block(part.markdown)
+            if part.kind == "prose":
+                html, text = block(part.markdown, part.tokens)
+            else:
+                # Structured blocks are shown from their rows; only their text is kept.
+                html, text = (
+                    "",
+                    tokens_text(part.tokens) or html_to_text(render_markdown(part.markdown)),
+                )
             blocks.append(
                 {
                     "position": index,
                     "title": part.title,
                     "anchor": part.anchor,
                     "kind": part.kind,
-                    # Structured blocks are shown from their rows, not their Markdown.
-                    "html": html if part.kind == "prose" else "",
+                    "html": html,
                     "text": text,
                 }
             )
@@ -526,7 +532,7 @@ def project_rows(document: Monograph) -> dict[str, list[dict]]:
             name_rows.append({"kind": kind, "value": value, "normalized": normalized})
     faqs = []
     for i, faq in enumerate(document.faqs):
-        answer_html, answer_text = block(faq.answer)
+        answer_html, answer_text = block(faq.answer, faq.tokens)
         faqs.append(
             {
                 "position": i,

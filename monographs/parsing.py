@@ -161,6 +161,8 @@ class Block:
     kind: str  # "prose" or the structured kind ("major_interactions", "dosing", "band", ...)
     markdown: str
     line: int
+    # The parsed tokens of `markdown`, so that loading renders them without parsing again.
+    tokens: tuple[Token, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +174,7 @@ class Section:
     intro: str  # Markdown between the quick answer and the first `###`
     blocks: tuple[Block, ...]
     line: int
+    intro_tokens: tuple[Token, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,6 +221,7 @@ class Faq:
     anchor: str
     answer: str  # Markdown
     line: int
+    tokens: tuple[Token, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -607,6 +611,7 @@ class _Parser:
                     quick_answer=quick_answer,
                     # In the two list-only sections the list is the content, not an intro.
                     intro="" if spec.key in LIST_SECTIONS else self._markdown_of(intro_tokens),
+                    intro_tokens=() if spec.key in LIST_SECTIONS else tuple(intro_tokens),
                     blocks=tuple(
                         Block(
                             title=title,
@@ -614,6 +619,7 @@ class _Parser:
                             kind=kinds.get(index, "prose"),
                             markdown=self._markdown_of(block_tokens),
                             line=self._line(block_heading),
+                            tokens=tuple(block_tokens),
                         )
                         for index, (title, block_heading, block_tokens) in enumerate(blocks)
                     ),
@@ -907,7 +913,13 @@ class _Parser:
                 self.error(self._line(block_heading), f"the question '{title}' has no answer")
                 continue
             faqs.append(
-                Faq(title, make_anchor(spec.anchor, title), answer, self._line(block_heading))
+                Faq(
+                    title,
+                    make_anchor(spec.anchor, title),
+                    answer,
+                    self._line(block_heading),
+                    tokens=tuple(tokens),
+                )
             )
         out["faqs"] = tuple(faqs)
         return dict.fromkeys(range(len(blocks)), "faq")

@@ -107,6 +107,32 @@ def render_markdown(text: str) -> SafeString:
     return _clean(html, ALLOWED_TAGS)
 
 
+def render_tokens(tokens) -> SafeString:
+    """Render block tokens that parsing.py already produced, then sanitise as usual.
+
+    The same output as render_markdown on their source text, without parsing it
+    a second time: the bulk of a large load's rendering work.
+    """
+    if not tokens:
+        return mark_safe("")
+    html = _markdown.renderer.render(_shift_headings(list(tokens)), _markdown.options, {})
+    return _clean(html, ALLOWED_TAGS)
+
+
+def tokens_text(tokens) -> str:
+    """The plain text of parsed tokens (for search and snippets), without rendering them."""
+    words = []
+    for token in tokens:
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+        if token.type in ("paragraph_close", "heading_close", "th_close", "td_close"):
+            words.append(" ")
+    return " ".join("".join(words).split())
+
+
 def render_inline(text: str) -> SafeString:
     """Render one line of inline Markdown (bold, links) with no paragraph around it."""
     if not text:

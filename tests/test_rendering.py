@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.utils.safestring import SafeString
 
-from monographs.rendering import render_inline, render_markdown, strip_markdown
+from monographs.rendering import html_to_text, render_inline, render_markdown, strip_markdown
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -198,3 +199,18 @@ def test_strip_markdown_keeps_no_tags():
 def test_the_harmlessness_check_itself_catches_live_html(html):
     with pytest.raises(AssertionError):
         assert_harmless(html)
+
+
+def test_rendering_parsed_tokens_gives_the_same_html_as_rendering_the_markdown():
+    from monographs.parsing import parse_file
+    from monographs.rendering import render_tokens, tokens_text
+
+    document = parse_file(Path(__file__).resolve().parent.parent / "content" / "baclofen.md")
+    pieces = [(s.intro, s.intro_tokens) for s in document.sections]
+    pieces += [(b.markdown, b.tokens) for s in document.sections for b in s.blocks]
+    pieces += [(f.answer, f.tokens) for f in document.faqs]
+    assert len(pieces) > 40
+    for markdown, tokens in pieces:
+        html = render_markdown(markdown)
+        assert render_tokens(tokens) == html
+        assert tokens_text(tokens) == html_to_text(html)
