@@ -10,6 +10,7 @@ a `javascript:` link or an `on*` attribute cannot survive either step.
 from __future__ import annotations
 
 import html as html_lib
+import json
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -153,6 +154,16 @@ def html_to_text(html: str) -> str:
     """
     plain = nh3.clean(str(html).replace("<", " <"), tags=set())
     return " ".join(html_lib.unescape(plain).split())
+
+
+# A JSON data block is never run, so the CSP does not apply to it, but its text
+# must not be able to close the <script> element: the same escapes as json_script.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+def render_json_data(data) -> SafeString:
+    """JSON for a `<script type="application/ld+json">` data block, unable to end it."""
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES))  # noqa: S308
 
 
 def trusted(html: str) -> SafeString:

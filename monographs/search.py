@@ -1,0 +1,1139 @@
+"""Full-text search over the published monographs: the only module that imports whoosh.
+
+It owns the index in ``settings.SEARCH_INDEX_DIR``: its schema, building it from
+the published versions in the database, keeping it in step when versions are
+published, and answering queries. Everything outside talks to it through a
+narrow interface, so that a PostgreSQL full-text backend could stand behind the
+same functions later:
+
+- ``index_medicines(medicines)``: re-index some medicines from their published
+  versions (a medicine with none leaves the index);
+- ``remove_medicine(slug)``; ``rebuild(progress=None)``: the whole index anew;
+- ``search(query, page)`` → ``SearchResults``; ``exact_match(query)``;
+  ``suggest(prefix)``; ``did_you_mean(query)``; ``index_status()`` for /healthz.
+
+The index holds one document per section of each published version, one per
+``###`` part of a section, and one per side effect and per interaction row, so
+that "hair loss" lands on the side effects and "lithium" on the interactions.
+The medicine's names, brands, synonyms, conditions and ATC code weigh most, then
+headings, then the body text (English stemming throughout).
+
+Patients' text never reaches a query parser: it is cut into plain words by the
+analyser and the query is built from Term objects, so ``title:*``, ``AND``,
+``*`` or an unbalanced quote are just words (or nothing). A look-alike name is
+only ever offered as "did you mean"; only an exact name, brand or synonym
+match of the whole query may go straight to a monograph.
+
+Only one process writes at a time: every write holds an exclusive ``flock`` on
+a file in the index folder (gunicorn runs several workers, and whoosh's own
+lock would make a second writer fail rather than wait). The same locked
+transaction records which published version of each medicine is indexed, so
+``index_status`` can tell a stale index from a current one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import fcntl
+import functools
+import json
+import logging
+import os
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import And, Or, Prefix, Term
+from whoosh.scoring import BM25F, BM25FScorer
+
+from . import models
+from .loading import normalize_name
+from .parsing import BANDS, DOSING_LABEL_NAMES, SECTIONS, make_anchor
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+PER_PAGE = 10
+# A medicine's result shows its best section and at most this many others.
+HITS_PER_MEDICINE = 3
+SUGGESTIONS = 8
+# Searches to fill one page of results (see _GroupedHits.__getitem__).
+MAX_SEARCH_ROUNDS = 8
+# Medicines read from the database at a time while indexing.
+BATCH_SIZE = 200
+# Did-you-mean looks only at words starting with the same letter(s): most typos
+# are not in the first letter, and it keeps the look-up to a small slice of the
+# vocabulary. One edit only: two-edit fuzzy terms cost ~0.5-0.8 s at 10,000
+# monographs.
+SPELLING_PREFIX = 1
+SPELLING_MIN_LENGTH = 4
+SNIPPET_CHARS = 220
+# A second writer waits this long for the first before giving up loudly.
+WRITE_LOCK_TIMEOUT = 600.0
+LOCK_FILE = "druginfo-write.lock"
+STATE_FILE = "druginfo-indexed.json"
+
+# Field weights: who the medicine is weighs most, then what a part is about,
+# then what it says. Every part of a medicine carries its names, so "baclofen
+# withdrawal" finds baclofen's Stopping section; the "what it is for" section
+# alone carries the conditions and codes, and the names once more ("overview")
+# so that a name on its own lands there.
+FIELD_BOOSTS = (
+    ("names", 6.0),
+    ("conditions", 6.0),
+    ("heading", 4.0),
+    ("items", 4.0),
+    ("aliases", 4.0),
+    ("overview", 1.5),
+    ("body", 1.0),
+)
+
+# Words patients use for a section that its heading does not contain.
+SECTION_ALIASES = {
+    "takeaways": "summary key points important",
+    "uses": "used for treat treats treatment",
+    "before": "before taking precautions warnings cautions",
+    "interactions": "interactions other medicines mixing together combining",
+    "dosage": "dose doses dosing how much often take taking amount",
+    "overdose": "overdose overdosed poisoning too",
+    "stopping": "stop stopping withdrawal coming off",
+    "side_effects": "side effects adverse reactions",
+    "storage": "storage store keep temperature fridge heat expiry dispose",
+    "contents": "contents ingredients excipients generic",
+    "faqs": "questions",
+}
+# Structured parts whose items are indexed one by one instead (side-effect
+# bands, interaction tables); references are not what patients search for.
+SKIPPED_BLOCK_KINDS = frozenset({"band", "major_interactions", "minor_interactions"})
+SKIPPED_SECTIONS = frozenset({"references"})
+
+# English (Snowball/Porter2) stemming: the older Porter stemmer makes
+# "generic" and "general" one word.
+ANALYZER = RegexTokenizer() | LowercaseFilter() | StopFilter() | StemFilter(lang="en")
+# Words of a patient's question that say nothing about its subject. Dropped
+# from queries only: "what" is in the heading "What it is and what it is used
+# for" and would pull every question there.
+QUESTION_WORDS = frozenset(
+    {"what", "whats", "how", "why", "which", "who", "whom", "does", "do", "did", "should"}
+    | {"would", "could", "about", "i", "me", "my", "im"}
+)
+# The labels of a dosing card are its sub-headings ("Maximum dose").
+DOSING_ALIASES = tuple(name for name in DOSING_LABEL_NAMES if name not in {"Who", "Route", "Notes"})
+
+
+class _SharedIdfBM25F(BM25F):
+    """BM25F where a word is as rare in every field as it is in the body text.
+
+    Whoosh gives each field its own idf, so "dose" (in a few headings, but in
+    most body texts) would count as a rare word in the heading "Missed dose"
+    and outrank "maximum" in "Maximum dose: 100 mg". The body is most of the
+    text, so its document frequency says how common a word really is.
+    """
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        if not searcher.schema[fieldname].scorable:
+            return super().scorer(searcher, fieldname, text, qf)
+        return _SharedIdfScorer(
+            searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf=qf
+        )
+
+
+class _SharedIdfScorer(BM25FScorer):
+    def __init__(self, searcher, fieldname, text, B, K1, qf=1):
+        parent = searcher.get_parent()
+        self.idf = parent.idf("body", text)
+        self.avgfl = parent.avg_field_length(fieldname) or 1
+        self.B = B
+        self.K1 = K1
+        self.qf = qf
+        self.setup(searcher, fieldname, text)
+
+
+# Whoosh averages a field's length over every document, also those without the
+# field, so length normalisation would bury the short fields only some
+# documents have (conditions, aliases, items): they are scored without it.
+WEIGHTING = _SharedIdfBM25F(
+    B=0.75,
+    K1=1.2,
+    names_B=0.0,
+    conditions_B=0.0,
+    overview_B=0.0,
+    items_B=0.0,
+    aliases_B=0.0,
+    heading_B=0.3,
+)
+
+SCHEMA = Schema(
+    doc_id=ID(unique=True, stored=True),
+    slug=ID(stored=True, sortable=True),
+    version_id=STORED(),
+    kind=ID(stored=True),
+    medicine=STORED(),
+    section_key=ID(stored=True),
+    section=STORED(),
+    # What the result shows: the part's heading, or the side effect or interaction.
+    title=STORED(),
+    heading=TEXT(analyzer=ANALYZER, phrase=False),
+    anchor=STORED(),
+    names=TEXT(analyzer=ANALYZER, phrase=False),
+    conditions=TEXT(analyzer=ANALYZER, phrase=False),
+    overview=TEXT(analyzer=ANALYZER, phrase=False),
+    aliases=TEXT(analyzer=ANALYZER, phrase=False),
+    items=TEXT(analyzer=ANALYZER, phrase=False),
+    body=TEXT(analyzer=ANALYZER, phrase=False),
+    text=STORED(),
+    # The whole names (name, generic name, brands, synonyms), normalised.
+    exact=KEYWORD(commas=True, lowercase=True),
+    # Plain words of the names and conditions: the did-you-mean vocabulary.
+    spell=KEYWORD(lowercase=True),
+    # Plain words of the names patients type into the search box.
+    complete=KEYWORD(lowercase=True),
+    # Every stemmed word of the medicine (on its overview document only).
+    medicine_terms=KEYWORD(),
+    labels=STORED(),
+)
+
+SEARCHED_FIELDS = tuple(field for field, _ in FIELD_BOOSTS)
+_WORD_RE = re.compile(r"\w+(?:\.?\w+)*")
+
+
+class SearchUnavailable(Exception):
+    """The index is missing or cannot be read; the caller shows a polite page."""
+
+
+class IndexBusy(Exception):
+    """Another writer held the index for longer than WRITE_LOCK_TIMEOUT."""
+
+
+# --- Results -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    """One part of a medicine that matched: a section, a ``###`` part or an item."""
+
+    section_key: str
+    section: str
+    heading: str
+    anchor: str
+    url: str
+    snippet: SafeString
+
+
+@dataclasses.dataclass(frozen=True)
+class MedicineResult:
+    slug: str
+    name: str
+    url: str
+    hits: tuple[Hit, ...]
+
+    @property
+    def best(self) -> Hit:
+        return self.hits[0]
+
+    @property
+    def more(self) -> tuple[Hit, ...]:
+        return self.hits[1:]
+
+
+@dataclasses.dataclass(frozen=True)
+class ExactMatch:
+    slug: str
+    name: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResults:
+    """What a search found: a page of medicines, the total, and any way onwards."""
+
+    query: str
+    terms: tuple[str, ...]
+    page: Page
+    total: int
+    # The one medicine whose name, brand or synonym is exactly the query.
+    exact: ExactMatch | None
+    # A corrected query built from the index's own names; never acted on.
+    suggestion: str | None
+
+    @property
+    def medicines(self) -> list[MedicineResult]:
+        return list(self.page.object_list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestion:
+    """A name to offer while the patient types: the medicine's own, a generic or a brand."""
+
+    label: str
+    kind: str  # "name", "generic" or "brand"
+    medicine: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RebuildReport:
+    medicines: int
+    documents: int
+    seconds: float
+
+    def summary(self) -> str:
+        noun = "medicine" if self.medicines == 1 else "medicines"
+        docs = "document" if self.documents == 1 else "documents"
+        return f"{self.medicines} {noun}, {self.documents} {docs} indexed in {self.seconds:.1f} s"
+
+
+# --- Querying ----------------------------------------------------------------
+
+
+def normalize_query(text: str) -> str:
+    """Patient text made safe to search: NFKC, no control or format characters, one space.
+
+    Control characters, NULs, bidirectional marks and unassigned code points
+    become spaces; what remains is stripped and its whitespace collapsed.
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
+    return " ".join(text.split())
+
+
+def query_terms(text: str) -> tuple[str, ...]:
+    """The stemmed search terms of ``text``: words only, stop words dropped, at most MAX_TERMS."""
+    terms: list[str] = []
+    words = [w for w in _WORD_RE.findall(normalize_query(text)) if w.lower() not in QUESTION_WORDS]
+    for token in ANALYZER(" ".join(words)[: MAX_QUERY_LENGTH * 2]):
+        if token.text not in terms:
+            terms.append(token.text)
+        if len(terms) == MAX_TERMS:
+            break
+    return tuple(terms)
+
+
+def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> SearchResults:
+    """Search the published monographs for ``query``; return one page of medicines.
+
+    Medicines come in the order of their best-matching part, each with up to
+    HITS_PER_MEDICINE parts (section, anchor, highlighted snippet). ``total``
+    counts every matching medicine. Raises SearchUnavailable when there is no
+    usable index. Changes nothing.
+    """
+    text = normalize_query(query)[:MAX_QUERY_LENGTH]
+    terms = query_terms(text)
+    with _searcher() as searcher:
+        exact = _exact_match(searcher, text)
+        suggestion = _did_you_mean(searcher, text)
+        groups = _GroupedHits(searcher, terms, per_page)
+        result_page = Paginator(groups, per_page).get_page(page)
+    return SearchResults(
+        query=text,
+        terms=terms,
+        page=result_page,
+        total=len(groups),
+        exact=exact,
+        suggestion=suggestion,
+    )
+
+
+def build_query(terms: Sequence[str]):
+    """The whoosh query for some stemmed terms: each term in any field, fields weighted.
+
+    Public so the benchmark can time the same query straight against whoosh.
+    """
+    # Or, not DisjunctionMax: whoosh's DisjunctionMaxMatcher scores a document
+    # with the best score of any field's matcher, even one positioned on
+    # another document, which ranks unrelated parts level with the right one.
+    per_term = [
+        Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS]) for term in terms
+    ]
+    if len(per_term) == 1:
+        return per_term[0]
+    # Parts that have every word score three times as high: "MS spasticity" should find the
+    # part about MS, not the one of many that says "spasticity" most loudly.
+    # (Or's own `scale` bonus counts matching fields, not matching words.)
+    return Or([*per_term, And(per_term, boost=2.0)])
+
+
+class _GroupedHits(Sequence):
+    """Matching documents grouped by medicine, in the order of each one's best document.
+
+    A Sequence so that Django's Paginator can page over medicines: its length
+    is the number of matching medicines, and a slice runs the scored search
+    only as deep as that page needs.
+    """
+
+    def __init__(self, searcher, terms: Sequence[str], per_page: int):
+        self._searcher = searcher
+        self._terms = terms
+        self._query = build_query(terms) if terms else None
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            if self._query is None or self._searcher.doc_count() == 0:
+                self._count = 0
+            else:
+                # One document per medicine carries every word of the medicine,
+                # so counting medicines reads short postings instead of grouping
+                # every matching part.
+                everything = Or([Term("medicine_terms", term) for term in self._terms])
+                self._count = sum(1 for _ in self._searcher.docs_for_query(everything))
+        return self._count
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        start, stop, _ = item.indices(len(self))
+        if self._query is None or start >= stop:
+            return []
+        slugs = self._searcher.reader().column_reader("slug")
+        best: dict[str, list[tuple[float, int]]] = {}
+        # Whoosh's top-N search skips what cannot reach the top, but a medicine
+        # named in the query matches in every part and fills the top alone. So
+        # search shallow, then again with the medicines that already have
+        # HITS_PER_MEDICINE parts masked out, until the page is full. (Its
+        # `collapse` option does the same in one go, but scores every match.)
+        limit = stop * HITS_PER_MEDICINE
+        for _ in range(MAX_SEARCH_ROUNDS):
+            full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]
+            mask = Or([Term("slug", slug) for slug in full]) if full else None
+            hits = self._searcher.search(self._query, limit=limit, mask=mask)
+            for score, docnum in hits.top_n:
+                parts = best.setdefault(slugs[docnum], [])
+                if len(parts) < HITS_PER_MEDICINE and (score, docnum) not in parts:
+                    parts.append((score, docnum))
+            if len(best) >= stop or hits.scored_length() < limit:
+                break
+        ranked = sorted(best.items(), key=lambda item: -max(score for score, _ in item[1]))
+        return [
+            self._medicine(
+                slug,
+                [self._searcher.stored_fields(docnum) for _, docnum in sorted(parts, reverse=True)],
+            )
+            for slug, parts in ranked[start:stop]
+        ]
+
+    def _medicine(self, slug: str, parts: list[dict]) -> MedicineResult:
+        url = medicine_url(slug)
+        hits = []
+        seen = set()
+        for fields in parts:
+            if fields["anchor"] in seen:
+                continue
+            seen.add(fields["anchor"])
+            hits.append(
+                Hit(
+                    section_key=fields["section_key"],
+                    section=fields["section"],
+                    heading=fields.get("title", ""),
+                    anchor=fields["anchor"],
+                    url=f"{url}#{fields['anchor']}",
+                    # Only the best part gets a snippet: the others are links.
+                    snippet=highlight(fields.get("text", ""), self._terms)
+                    if not hits
+                    else SafeString(""),
+                )
+            )
+        return MedicineResult(slug=slug, name=parts[0]["medicine"], url=url, hits=tuple(hits))
+
+
+def highlight(text: str, terms: Iterable[str], size: int = SNIPPET_CHARS) -> SafeString:
+    """A window of ``text`` around the matched words, HTML-escaped, matches in ``<mark>``.
+
+    The text is escaped piece by piece and only the ``<mark>`` tags are ours,
+    so nothing in a monograph or a query can add markup.
+    """
+    wanted = set(terms)
+    matches = [
+        (match.start(), match.end(), stem)
+        for match in _WORD_RE.finditer(text)
+        if (stem := _stem(match.group())) in wanted
+    ]
+    start = _best_window(text, matches, size)
+    end = min(len(text), start + size)
+    if end < len(text):
+        # End on a word boundary.
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    pieces: list[SafeString] = [escape("… ")] if start > 0 else []
+    position = start
+    for match_start, match_end, _ in matches:
+        if match_start < start or match_end > end:
+            continue
+        pieces.append(escape(text[position:match_start]))
+        pieces.append(format_html("<mark>{}</mark>", text[match_start:match_end]))
+        position = match_end
+    pieces.append(escape(text[position:end]))
+    if end < len(text):
+        pieces.append(escape(" …"))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
+
+
+def _best_window(text: str, matches: list[tuple[int, int, str]], size: int) -> int:
+    """Where a window of ``size`` characters covers the most different matched words."""
+    if not matches:
+        return 0
+    best_start, best_count = 0, -1
+    for match_start, _, _ in matches:
+        window_start = max(0, match_start - size // 4)
+        found = {stem for s, e, stem in matches if s >= window_start and e <= window_start + size}
+        if len(found) > best_count:
+            best_start, best_count = window_start, len(found)
+    if best_start == 0:
+        return 0
+    # Start on a word boundary.
+    space = text.find(" ", best_start)
+    return space + 1 if 0 <= space < best_start + 30 else best_start
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stem(word: str) -> str:
+    tokens = [token.text for token in ANALYZER(word)]
+    return tokens[0] if len(tokens) == 1 else ""
+
+
+def exact_match(query: str) -> ExactMatch | None:
+    """The one medicine whose whole name, brand or synonym is ``query``, or None.
+
+    Cheap: the search page asks it first and goes straight to the monograph.
+    A name one letter away is never an exact match.
+    """
+    with _searcher() as searcher:
+        return _exact_match(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
+
+
+def _exact_match(searcher, text: str) -> ExactMatch | None:
+    """The medicine whose whole name, brand or synonym is ``text``, if exactly one is."""
+    normalized = normalize_name(text).replace(",", " ")
+    if not normalized:
+        return None
+    hits = searcher.search(Term("exact", normalized), limit=2)
+    if len(hits) != 1:
+        return None
+    fields = hits[0].fields()
+    return ExactMatch(fields["slug"], fields["medicine"], medicine_url(fields["slug"]))
+
+
+def did_you_mean(query: str) -> str | None:
+    """A spelling of ``query`` with unknown words replaced by a name one edit away, or None.
+
+    The candidates come from the index's own vocabulary of names and
+    conditions. The answer is only ever offered to the patient as a link.
+    """
+    with _searcher() as searcher:
+        return _did_you_mean(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
+
+
+def _did_you_mean(searcher, text: str) -> str | None:
+    reader = searcher.reader()
+    words = [word.casefold() for word in _WORD_RE.findall(text)][:MAX_TERMS]
+    changed = False
+    corrected = []
+    for word in words:
+        replacement = None
+        if not _is_known(reader, word):
+            replacement = _closest_name_word(searcher, word)
+        if replacement:
+            changed = True
+        corrected.append(replacement or word)
+    return " ".join(corrected) if changed else None
+
+
+def _is_known(reader, word: str) -> bool:
+    if len(word) < SPELLING_MIN_LENGTH or word.isdigit() or ("spell", word) in reader:
+        return True
+    stem = _stem(word)
+    if not stem:
+        return True  # a stop word
+    return any((field, stem) in reader for field in SEARCHED_FIELDS)
+
+
+def _closest_name_word(searcher, word: str) -> str | None:
+    reader = searcher.reader()
+    candidates = []
+    for raw in reader.expand_prefix("spell", word[:SPELLING_PREFIX]):
+        candidate = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        if abs(len(candidate) - len(word)) <= 1 and _within_one_edit(word, candidate):
+            candidates.append(candidate)
+    # Deleted documents keep their words in the vocabulary until segments merge:
+    # suggest only words some live document still has.
+    ranked = sorted(candidates, key=lambda c: (-reader.doc_frequency("spell", c), c))
+    for candidate in ranked:
+        if not searcher.search(Term("spell", candidate), limit=1).is_empty():
+            return candidate
+    return None
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """True when b is a from one insertion, deletion, substitution or swap of neighbours."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(short)):
+        if short[i] != long[i]:
+            return short[i:] == long[i + 1 :]
+    return True
+
+
+def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
+    """Names and brands that start with what the patient has typed so far.
+
+    Each word typed before the last must be a whole word of the name; the last
+    may be the start of one. Fewer than two letters give nothing. Raises
+    SearchUnavailable when there is no usable index.
+    """
+    words = [word.casefold() for word in _WORD_RE.findall(normalize_query(prefix))][:MAX_TERMS]
+    if not words or len(words[-1]) < 2:
+        return []
+    typed = " ".join(words)
+    query = And(
+        [Term("kind", "overview")]
+        + [Term("complete", word) for word in words[:-1]]
+        + [Prefix("complete", words[-1])]
+    )
+    found: list[tuple[int, str, Suggestion]] = []
+    with _searcher() as searcher:
+        for hit in searcher.search(query, limit=limit * 4, sortedby="slug"):
+            fields = hit.fields()
+            url = medicine_url(fields["slug"])
+            for label, kind in fields["labels"]:
+                label_words = _WORD_RE.findall(label.casefold())
+                if not _words_match(words, label_words):
+                    continue
+                rank = 0 if " ".join(label_words).startswith(typed) else 1
+                rank += 0 if kind == "name" else 2
+                found.append(
+                    (rank, label.casefold(), Suggestion(label, kind, fields["medicine"], url))
+                )
+    found.sort(key=lambda item: item[:2])
+    return [item[2] for item in found[:limit]]
+
+
+def _words_match(typed: list[str], label_words: list[str]) -> bool:
+    *whole, last = typed
+    return all(word in label_words for word in whole) and any(
+        word.startswith(last) for word in label_words
+    )
+
+
+def medicine_url(slug: str) -> str:
+    return reverse("monographs:detail", kwargs={"slug": slug})
+
+
+# --- The searcher ------------------------------------------------------------
+
+_local = threading.local()
+
+
+@contextmanager
+def _searcher():
+    """A searcher on the current index, kept per thread and reopened when it changes.
+
+    Whoosh searchers read files through shared handles, so threads do not
+    share one; opening the index for every query would cost more than most
+    queries do. Not ``Searcher.refresh()``: its reader reuse brings back the
+    old segments, deleted documents and all, after the index has changed.
+    """
+    directory = str(Path(settings.SEARCH_INDEX_DIR))
+    cached = getattr(_local, "searcher", None)
+    try:
+        if cached is not None and cached[0] == directory and cached[1].up_to_date():
+            searcher = cached[1]
+        else:
+            _forget_searcher()
+            searcher = whoosh_index.open_dir(directory).searcher(weighting=WEIGHTING)
+    except Exception as error:
+        _local.searcher = None
+        raise SearchUnavailable(
+            f"the search index cannot be opened ({type(error).__name__})"
+        ) from error
+    _local.searcher = (directory, searcher)
+    yield searcher
+
+
+def _forget_searcher() -> None:
+    cached = getattr(_local, "searcher", None)
+    _local.searcher = None
+    if cached is not None:
+        try:
+            cached[1].close()
+        except Exception:  # its files may be gone with an old index; nothing to keep
+            logger.debug("search: closing an old searcher failed", exc_info=True)
+
+
+# --- Writing -----------------------------------------------------------------
+
+
+def index_medicines(medicines: Iterable[models.Medicine]) -> int:
+    """Re-index each medicine from its current published version; return documents written.
+
+    A medicine with no published version is taken out of the index. Waits for
+    any other writer; the index and its record of indexed versions change in
+    one locked transaction.
+    """
+    slugs = sorted({medicine.slug for medicine in medicines})
+    if not slugs:
+        return 0
+    count = 0
+    with _write_transaction() as (writer, state):
+        for slug in slugs:
+            writer.delete_by_term("slug", slug)
+            state.pop(slug, None)
+        # In batches: a large load publishes thousands of versions at once.
+        for start in range(0, len(slugs), BATCH_SIZE):
+            batch = models.Medicine.objects.filter(slug__in=slugs[start : start + BATCH_SIZE])
+            for version in _published_versions(batch):
+                for document in _documents(_version_meta(version), _version_rows(version)):
+                    writer.add_document(**document)
+                    count += 1
+                state[version.medicine.slug] = version.pk
+    return count
+
+
+def remove_medicine(slug: str) -> None:
+    """Take every document of the medicine ``slug`` out of the index."""
+    with _write_transaction() as (writer, state):
+        writer.delete_by_term("slug", slug)
+        state.pop(slug, None)
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+    """Build the index anew from every published version; return what was indexed.
+
+    Searches keep using the old index until the new one is committed in one go.
+    ``progress(done, total)`` is called as medicines are indexed.
+    """
+    started = time.perf_counter()
+    medicines = models.Medicine.objects.published().order_by("slug")
+    total = medicines.count()
+    documents = 0
+    done = 0
+    with _write_transaction(replace=True) as (writer, state):
+        state.clear()
+        if progress:
+            progress(0, total)
+        pks = list(medicines.values_list("pk", flat=True))
+        for start in range(0, len(pks), BATCH_SIZE):
+            batch = models.Medicine.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
+            for version in _published_versions(batch):
+                for document in _documents(_version_meta(version), _version_rows(version)):
+                    writer.add_document(**document)
+                    documents += 1
+                state[version.medicine.slug] = version.pk
+                done += 1
+            if progress:
+                progress(done, total)
+    return RebuildReport(done, documents, time.perf_counter() - started)
+
+
+def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False) -> int:
+    """Index medicines straight from ``(meta, rows)`` pairs, without the database.
+
+    ``meta`` has slug, version_id, name, generic_name, atc_code, drug_class,
+    brands, synonyms and conditions; ``rows`` is what loading.project_rows()
+    returns. For benchmarks that index more monographs than they load.
+    """
+    count = 0
+    with _write_transaction(replace=replace) as (writer, state):
+        if replace:
+            state.clear()
+        for meta, rows in pairs:
+            writer.delete_by_term("slug", meta["slug"])
+            for document in _documents(meta, rows):
+                writer.add_document(**document)
+                count += 1
+            state[meta["slug"]] = meta["version_id"]
+    return count
+
+
+def reindex_published_versions(sender, versions, **kwargs) -> None:
+    """Receiver of loading.versions_published: re-index the medicines just published.
+
+    Runs after the commit; a failure is logged rather than raised, since the
+    content is safely stored and /healthz will report the index as stale.
+    """
+    try:
+        index_medicines({version.medicine for version in versions})
+    except Exception:
+        logger.exception("search: re-indexing after publishing failed")
+
+
+@contextmanager
+def _write_transaction(replace: bool = False):
+    """Hold the write lock, yield ``(writer, state)``; commit both or neither.
+
+    ``state`` maps each indexed slug to the published version id it came
+    from; it is saved next to the index after the index commits.
+    """
+    directory = Path(settings.SEARCH_INDEX_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    with _write_lock(directory):
+        ix = _open_for_writing(directory, replace)
+        state = {} if replace else _read_state(directory)
+        writer = ix.writer(limitmb=256)
+        try:
+            yield writer, state
+        except BaseException:
+            writer.cancel()
+            raise
+        # CLEAR drops every old segment in the same commit that adds the new ones.
+        writer.commit(mergetype=writing.CLEAR if replace else None)
+        _write_state(directory, state)
+
+
+def _open_for_writing(directory: Path, replace: bool):
+    if whoosh_index.exists_in(str(directory)):
+        try:
+            ix = whoosh_index.open_dir(str(directory))
+            if set(ix.schema.names()) == set(SCHEMA.names()):
+                return ix
+        except Exception:
+            logger.warning("search: the index could not be opened; starting a new one")
+    if not replace:
+        logger.warning("search: no usable index; creating an empty one (run rebuild_index)")
+    return whoosh_index.create_in(str(directory), SCHEMA)
+
+
+@contextmanager
+def _write_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock across processes and threads; waits up to WRITE_LOCK_TIMEOUT."""
+    fd = os.open(directory / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() > deadline:
+                    raise IndexBusy(
+                        "another process has been writing the search index too long"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_state(directory: Path) -> dict[str, int]:
+    try:
+        data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(slug): int(pk) for slug, pk in data.get("indexed", {}).items()}
+
+
+def _write_state(directory: Path, state: dict[str, int]) -> None:
+    temporary = directory / f"{STATE_FILE}.tmp"
+    temporary.write_text(json.dumps({"indexed": state}, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, directory / STATE_FILE)
+
+
+# --- Documents ---------------------------------------------------------------
+
+
+def _published_versions(medicines):
+    """The published versions of ``medicines`` with every row the documents need."""
+    return (
+        models.Version.objects.filter(
+            pk__in=medicines.filter(published_version__isnull=False).values("published_version_id")
+        )
+        .select_related("medicine")
+        .defer("source_text")
+        .prefetch_related(
+            Prefetch(
+                "sections",
+                queryset=models.Section.objects.exclude(key__in=SKIPPED_SECTIONS)
+                .defer("quick_answer_html", "intro_html")
+                .prefetch_related(
+                    Prefetch(
+                        "blocks",
+                        queryset=models.Block.objects.exclude(kind__in=SKIPPED_BLOCK_KINDS).defer(
+                            "html"
+                        ),
+                    )
+                ),
+            ),
+            Prefetch("side_effects", queryset=models.SideEffect.objects.defer("html")),
+            Prefetch(
+                "interactions",
+                queryset=models.Interaction.objects.defer("effect_html", "action_html"),
+            ),
+            Prefetch("takeaways", queryset=models.Takeaway.objects.defer("html")),
+            Prefetch("alerts", queryset=models.Alert.objects.defer("html")),
+        )
+    )
+
+
+def _version_meta(version: models.Version) -> dict:
+    return {
+        "slug": version.medicine.slug,
+        "version_id": version.pk,
+        "name": version.name,
+        "generic_name": version.generic_name,
+        "atc_code": version.atc_code,
+        "drug_class": version.drug_class,
+        "brands": list(version.brands),
+        "synonyms": list(version.synonyms),
+        "conditions": list(version.conditions),
+    }
+
+
+def _version_rows(version: models.Version) -> dict:
+    """The rows of a stored version in the shape loading.project_rows() gives."""
+    return {
+        "sections": [
+            {
+                "key": section.key,
+                "title": section.title,
+                "anchor": section.anchor,
+                "quick_answer_text": section.quick_answer_text,
+                "intro_text": section.intro_text,
+                "blocks": [
+                    {"title": b.title, "anchor": b.anchor, "kind": b.kind, "text": b.text}
+                    for b in section.blocks.all()
+                ],
+            }
+            for section in version.sections.all()
+        ],
+        "side_effects": [{"band": e.band, "text": e.text} for e in version.side_effects.all()],
+        "interactions": [
+            {
+                "severity": i.severity,
+                "medicine": i.medicine,
+                "examples": list(i.examples),
+                "effect_text": i.effect_text,
+                "action_text": i.action_text,
+            }
+            for i in version.interactions.all()
+        ],
+        "takeaways": [{"text": t.text} for t in version.takeaways.all()],
+        "alerts": [{"kind": a.kind, "text": a.text} for a in version.alerts.all()],
+    }
+
+
+_SECTION_TITLES = {spec.key: spec.heading for spec in SECTIONS}
+_SECTION_ANCHORS = {spec.key: spec.anchor for spec in SECTIONS}
+_BAND_NAMES = {band.key: band.name for band in BANDS}
+_BAND_MEANINGS = {band.key: band.meaning for band in BANDS}
+
+
+def _documents(meta: dict, rows: dict) -> list[dict]:
+    """The index documents of one medicine version: sections, their parts, items.
+
+    The overview document also gets ``medicine_terms``: every distinct word
+    indexed for the medicine, so that medicines can be counted cheaply.
+    """
+    documents = list(_parts(meta, rows))
+    terms = set()
+    for document in documents:
+        for field in ("heading", "aliases", "items", "body", "conditions"):
+            if document.get(field):
+                terms.update(token.text for token in ANALYZER(document[field]))
+    terms.update(token.text for token in ANALYZER(documents[0]["names"]))
+    for document in documents:
+        if document["kind"] == "overview":
+            document["medicine_terms"] = " ".join(sorted(terms))
+    return documents
+
+
+def _parts(meta: dict, rows: dict) -> Iterator[dict]:
+    slug = meta["slug"]
+    names = [meta["name"], meta["generic_name"], *meta["brands"], *meta["synonyms"]]
+    common = {
+        "slug": slug,
+        "version_id": meta["version_id"],
+        "medicine": meta["name"],
+        "names": " ".join(names),
+    }
+    number = 0
+
+    def document(**fields) -> dict:
+        nonlocal number
+        number += 1
+        return {**common, "doc_id": f"{slug}:{number}", **fields}
+
+    for section in rows["sections"]:
+        key = section["key"]
+        if key in SKIPPED_SECTIONS:
+            continue
+        parts = [section.get("quick_answer_text", ""), section.get("intro_text", "")]
+        if key == "takeaways":
+            parts += [row["text"] for row in rows.get("takeaways", [])]
+            parts += [row["text"] for row in rows.get("alerts", []) if row["kind"] == "safety"]
+        text = _join(parts)
+        fields = {
+            "kind": "section",
+            "section_key": key,
+            "section": section["title"],
+            "heading": section["title"],
+            "title": "",
+            "aliases": SECTION_ALIASES.get(key, ""),
+            "anchor": section["anchor"],
+            "body": text,
+            "text": text,
+        }
+        if key == "uses":
+            fields.update(_overview_fields(meta, names))
+        yield document(**fields)
+        for block in section.get("blocks", []):
+            if block["kind"] in SKIPPED_BLOCK_KINDS:
+                continue
+            yield document(
+                kind="block",
+                section_key=key,
+                section=section["title"],
+                heading=block["title"],
+                title=block["title"],
+                aliases=" ".join(label for label in DOSING_ALIASES if f"{label}:" in block["text"])
+                if block["kind"] == "dosing"
+                else "",
+                anchor=block["anchor"],
+                body=block["text"],
+                text=block["text"],
+            )
+
+    for effect in rows.get("side_effects", []):
+        band = _BAND_NAMES.get(effect["band"], effect["band"])
+        yield document(
+            kind="side_effect",
+            section_key="side_effects",
+            section=_SECTION_TITLES["side_effects"],
+            title=effect["text"],
+            items=effect["text"],
+            anchor=make_anchor(_SECTION_ANCHORS["side_effects"], band),
+            text=f"{band} ({_BAND_MEANINGS.get(effect['band'], '')}): {effect['text']}",
+        )
+
+    for row in rows.get("interactions", []):
+        severity = "Major interactions" if row["severity"] == "major" else "Minor interactions"
+        examples = ", ".join(row.get("examples", []))
+        label = f"{row['medicine']} ({examples})" if examples else row["medicine"]
+        body = _join([row.get("effect_text", ""), row.get("action_text", "")])
+        yield document(
+            kind="interaction",
+            section_key="interactions",
+            section=_SECTION_TITLES["interactions"],
+            title=label,
+            items=label,
+            anchor=make_anchor(_SECTION_ANCHORS["interactions"], severity),
+            body=body,
+            text=f"{label}: {body}",
+        )
+
+
+def _overview_fields(meta: dict, names: list[str]) -> dict:
+    """Fields only the medicine's "what it is for" section carries: who the medicine is."""
+    name_words = _words(meta["name"], meta["generic_name"], *meta["brands"])
+    labels = [(meta["name"], "name")]
+    if normalize_name(meta["generic_name"]) != normalize_name(meta["name"]):
+        labels.append((meta["generic_name"], "generic"))
+    labels += [(brand, "brand") for brand in meta["brands"]]
+    return {
+        "kind": "overview",
+        "overview": " ".join(names),
+        "conditions": " ".join(
+            [
+                *meta["conditions"],
+                *_acronyms(meta["conditions"]),
+                meta["atc_code"],
+                meta.get("drug_class", ""),
+            ]
+        ),
+        "exact": ",".join(normalize_name(name).replace(",", " ") for name in names),
+        "spell": " ".join(sorted(set(name_words) | set(_words(*meta["conditions"])))),
+        "complete": " ".join(sorted(set(name_words))),
+        "labels": labels,
+    }
+
+
+def _acronyms(conditions: Iterable[str]) -> list[str]:
+    """Initials of the many-word conditions: patients write "MS" for multiple sclerosis."""
+    acronyms = []
+    for condition in conditions:
+        words = _WORD_RE.findall(condition)
+        if len(words) >= 2:
+            acronyms.append("".join(word[0] for word in words))
+    return acronyms
+
+
+def _words(*texts: str) -> list[str]:
+    return [
+        word
+        for text in texts
+        for word in _WORD_RE.findall(text.casefold())
+        if len(word) >= 2 and not word.isdigit()
+    ]
+
+
+def _join(parts: Iterable[str]) -> str:
+    return " ".join(part for part in parts if part)
+
+
+# --- Status ------------------------------------------------------------------
+
+
+def index_status() -> dict:
+    """Report whether the index in ``settings.SEARCH_INDEX_DIR`` exists, opens and is current.
+
+    Returns ``{"ok": bool, "detail": str}``; the detail is short, plain and free
+    of file paths, as it may be shown to operators. The index is stale when the
+    published versions it records differ from the database's. Never raises.
+    """
+    directory = Path(settings.SEARCH_INDEX_DIR)
+    try:
+        if not directory.is_dir() or not whoosh_index.exists_in(str(directory)):
+            return {"ok": False, "detail": "no search index has been built"}
+        with whoosh_index.open_dir(str(directory)).searcher() as searcher:
+            count = searcher.doc_count()
+    except Exception as error:
+        return {"ok": False, "detail": f"the search index cannot be read ({type(error).__name__})"}
+    try:
+        published = dict(
+            models.Medicine.objects.published().values_list("slug", "published_version_id")
+        )
+    except Exception as error:
+        # The database's own check reports it; the index itself is readable.
+        return {"ok": True, "detail": f"{count} documents (not compared: {type(error).__name__})"}
+    indexed = _read_state(directory)
+    differing = {slug for slug in published.keys() | indexed.keys()}
+    differing = {slug for slug in differing if published.get(slug) != indexed.get(slug)}
+    if differing:
+        noun = "medicine differs" if len(differing) == 1 else "medicines differ"
+        return {
+            "ok": False,
+            "detail": f"the search index is stale: {len(differing)} {noun} from the database",
+        }
+    return {"ok": True, "detail": f"{count} documents, {len(indexed)} medicines"}
