@@ -393,6 +393,25 @@ def test_publishing_a_new_version_updates_the_index(
     assert search.index_status()["ok"] is True
 
 
+def test_a_bulk_load_leaves_indexing_to_rebuild_index_and_healthz_says_so(
+    settings, monkeypatch, django_capture_on_commit_callbacks, client
+):
+    search.rebuild()
+    monkeypatch.setattr(search, "PUBLISH_REINDEX_LIMIT", 1)
+    paths = [
+        write_monograph(settings.CONTENT_DIR, slug, monograph_text(slug=slug))
+        for slug in ("examplamide", "examplamide-two")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        load_files(*paths)
+
+    assert search.search("examplamide").total == 0
+    assert client.get("/healthz").status_code == 503  # stale: tells the operator
+    search.rebuild()
+    assert search.search("examplamide").total == 2
+    assert client.get("/healthz").status_code == 200
+
+
 def test_a_medicine_without_a_published_version_leaves_the_index(settings):
     load_example(settings.CONTENT_DIR)
     search.rebuild()

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from monographs import leaflets, search
 from monographs.loading import load_content
 
 
@@ -55,6 +56,17 @@ class Command(BaseCommand):
             )
             raise CommandError("fix the problems above and run load_content again")
         prefix = "load_content (dry run, nothing written)" if dry_run else "load_content"
+        published = len(report.published)
+        if not dry_run and published > search.PUBLISH_REINDEX_LIMIT:
+            self.stdout.write(
+                f"{published} medicines published at once: run `manage.py rebuild_index` "
+                "to bring search up to date"
+            )
+        if not dry_run and published > leaflets.PUBLISH_RENDER_LIMIT:
+            self.stdout.write(
+                "their PDF leaflets render on first request, or all at once with "
+                "`manage.py render_leaflets`"
+            )
         self.stdout.write(f"{prefix}: {report.summary()}")
         if report.refused:
             raise CommandError(
