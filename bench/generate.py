@@ -4,7 +4,7 @@
 content/baclofen.md (every section, major and minor interactions, dosing cards,
 side effects in several bands, FAQs, references with DOIs) and about as large
 (30-40 KB each). Monograph i is "<Fake stem> NNNN" with slug "<stem>-NNNN",
-for example "Fakeprofen 0000" / fakeprofen-0000. Its words are drawn with a
+for example "Fakebababaprofen 0000" / fakebababaprofen-0000. Its words are drawn with a
 random generator seeded from (seed, i), so the same arguments always give the
 same files, and the vocabulary varies enough between files for search
 benchmarks to mean something. Nothing here is medical fact.
@@ -252,9 +252,21 @@ SURNAMES = (
 )
 
 
+# Three syllables chosen by the index's digits in base 22 make each name's first
+# word unique (22**3 = 10,648 names), as real medicine names are: a name query
+# then finds one medicine, not a twelfth of the collection.
+SYLLABLES = (
+    "ba", "de", "ki", "lo", "mu", "na", "po", "ra", "si", "tu", "vo",
+    "za", "be", "do", "fi", "ga", "ho", "ju", "le", "mi", "no", "pe",
+)  # fmt: skip
+
+
 def synthetic_name(index: int) -> str:
-    """The medicine name of synthetic monograph `index`, e.g. 'Fakeprofen 0000'."""
-    return f"{STEMS[index % len(STEMS)]} {index:04d}"
+    """The medicine name of synthetic monograph `index`, e.g. 'Fakebababaprofen 0000'."""
+    base = len(SYLLABLES)
+    middle = "".join(SYLLABLES[(index // base**place) % base] for place in range(3))
+    stem = STEMS[index % len(STEMS)]
+    return f"Fake{middle}{stem.removeprefix('Fake')} {index:04d}"
 
 
 def synthetic_slug(index: int) -> str:

@@ -11,11 +11,15 @@ def test_generated_monographs_are_valid_and_clearly_fake(tmp_path):
 
     documents = [parse_file(path) for path in paths]
 
-    assert [d.name for d in documents] == ["Fakeprofen 0000", "Fakeolol 0001", "Fakecillin 0002"]
+    assert [d.name for d in documents] == [
+        "Fakebababaprofen 0000",
+        "Fakedebabaolol 0001",
+        "Fakekibabacillin 0002",
+    ]
     assert [path.name for path in paths] == [
-        "fakeprofen-0000.md",
-        "fakeolol-0001.md",
-        "fakecillin-0002.md",
+        "fakebababaprofen-0000.md",
+        "fakedebabaolol-0001.md",
+        "fakekibabacillin-0002.md",
     ]
     for document in documents:
         assert len(document.sections) == 12
@@ -57,6 +61,10 @@ def test_the_vocabulary_varies_between_monographs(tmp_path):
 
 
 def test_names_and_slugs_follow_the_index():
-    assert synthetic_name(42) == "Fakesartan 0042"
-    assert synthetic_slug(42) == "fakesartan-0042"
-    assert synthetic_slug(12) == "fakeprofen-0012"
+    assert synthetic_name(42) == "Fakenodebasartan 0042"
+    assert synthetic_slug(42) == "fakenodebasartan-0042"
+    assert synthetic_slug(12) == "fakebebabaprofen-0012"
+
+
+def test_every_name_of_ten_thousand_has_a_first_word_of_its_own():
+    assert len({synthetic_name(index).split()[0] for index in range(10_000)}) == 10_000
