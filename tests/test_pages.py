@@ -228,7 +228,7 @@ def test_dosing_shows_a_card_per_population_with_every_figure(client, baclofen):
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", dosage)).split())
     for figure in (
         "Starting dose 5 mg three times a day. This is 15 mg a day in total.",
-        "each dose goes up by 5 mg",
+        "each of your doses goes up by 5 mg",
         "Usual maintenance dose 30–80 mg a day, split into 3–4 doses.",
         "Maximum dose 80–100 mg a day.",
         "25–50 micrograms (0.025–0.05 mg)",
