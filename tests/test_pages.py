@@ -298,7 +298,8 @@ def test_urgent_help_box_names_overdose_withdrawal_and_pump_infection(client, ba
 
     box = re.search(r'<div class="callout callout--urgent".*?</div>', section, re.S)[0]
     assert "When to get urgent help" in box
-    assert "Call 999 or 112" in box
+    assert "Get medical help straight away" in box
+    assert box.count("Get emergency help now.") == 2  # overdose and withdrawal
     for sign in (
         "Signs of too much baclofen:",
         "Signs of withdrawal:",
