@@ -32,6 +32,7 @@ from django.utils import timezone
 from weasyprint import HTML, URLFetcher
 
 from . import models
+from .parsing import BAND_BY_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +98,17 @@ def leaflet_name(version: models.Version, variant: Variant) -> str:
 
 
 def build_leaflet_html(version: models.Version, variant: Variant) -> str:
-    """The leaflet of `version` as an HTML document for WeasyPrint (reads the version's rows)."""
+    """The leaflet of `version` as an HTML document for WeasyPrint (reads the version's rows).
+
+    Page 1 has the name, the safety box, the currency block and the key
+    takeaways; then comes every other section of the version in page order,
+    printed from the same rows as the web page (detail.html): the quick answer,
+    the introduction and each block. Product rule: every dose, limit and
+    warning of the page is on paper too. Runs a fixed number of queries.
+    """
     version = (
         models.Version.objects.select_related("medicine")
+        .defer("source_text")  # the Markdown: tens of kilobytes the leaflet never prints
         .prefetch_related(
             "alerts",
             "takeaways",
@@ -117,7 +126,7 @@ def build_leaflet_html(version: models.Version, variant: Variant) -> str:
     )
     alerts = list(version.alerts.all())
     interactions = list(version.interactions.all())
-    sections = {section.key: section for section in version.sections.all()}
+    urgent_alerts = [a for a in alerts if a.kind == models.Alert.Kind.URGENT]
     page_url = settings.SITE_URL + version.medicine.get_absolute_url()
     qr_code = segno.make(page_url, error="m", micro=False)
     context = {
@@ -127,26 +136,53 @@ def build_leaflet_html(version: models.Version, variant: Variant) -> str:
         "qr_code_uri": qr_code.svg_data_uri(scale=4, border=4),
         "printed_on": timezone.localdate(),
         "safety_alerts": [a for a in alerts if a.kind == models.Alert.Kind.SAFETY],
-        "urgent_alerts": [a for a in alerts if a.kind == models.Alert.Kind.URGENT],
+        "urgent_alerts": urgent_alerts,
         "major_interactions": [i for i in interactions if i.severity == "major"],
         "minor_interactions": [i for i in interactions if i.severity == "minor"],
-        "side_effect_bands": _side_effect_bands(version.side_effects.all()),
-        "dosage": sections.get("dosage"),
-        "storage": sections.get("storage"),
+        "sections": _sections(version, urgent_alerts),
     }
     return render_to_string("monographs/leaflet.html", context)
 
 
-def _side_effect_bands(side_effects) -> list[dict]:
-    """The bands that have side effects, in the order of models.BAND_CHOICES."""
-    by_band: dict[str, list] = {}
-    for effect in side_effects:
-        by_band.setdefault(effect.band, []).append(effect)
-    return [
-        {"name": name, "meaning": models.BAND_MEANINGS[key], "effects": by_band[key]}
-        for key, name in models.BAND_CHOICES
-        if key in by_band
-    ]
+# A side-effects band of at most this many effects is kept whole on one page;
+# a longer one may run over a page break. Either way its header row (band name
+# and meaning) is repeated on every page it reaches, so no effect is ever
+# printed without its frequency.
+SHORT_BAND_EFFECTS = 8
+
+
+def _sections(version: models.Version, urgent_alerts: list) -> list[dict]:
+    """Each section of `version` with its blocks, each block with the rows it shows.
+
+    The same pairing of blocks and rows as the web page (views._monograph_context):
+    a dosing card finds its entry and an FAQ its answer by anchor, a band its
+    effects by the band named in its title, the urgent-help block the urgent alerts.
+    """
+    dosing = {entry.anchor: entry for entry in version.dosing.all()}
+    faqs = {faq.anchor: faq for faq in version.faqs.all()}
+    effects: dict[str, list[models.SideEffect]] = {}
+    for effect in version.side_effects.all():
+        effects.setdefault(effect.band, []).append(effect)
+    sections = []
+    for section in version.sections.all():
+        blocks = []
+        for block in section.blocks.all():
+            item = {"block": block, "kind": block.kind}
+            if block.kind == "dosing":
+                item["entry"] = dosing.get(block.anchor)
+            elif block.kind == "band":
+                band = BAND_BY_NAME[block.title.casefold()]
+                band_effects = effects.get(band.key, [])
+                item["band"] = band
+                item["effects"] = band_effects
+                item["short"] = len(band_effects) <= SHORT_BAND_EFFECTS
+            elif block.kind == "urgent_help":
+                item["alerts"] = urgent_alerts
+            elif block.kind == "faq":
+                item["faq"] = faqs.get(block.anchor)
+            blocks.append(item)
+        sections.append({"section": section, "blocks": blocks})
+    return sections
 
 
 def write_pdf(html: str) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import subprocess
 import threading
 from collections import Counter
@@ -23,7 +24,7 @@ from pypdf import PdfReader
 
 from monographs import leaflets
 from monographs.leaflets import Variant
-from monographs.models import Medicine, Version
+from monographs.models import Medicine, SideEffect, Version
 from monographs.parsing import BANDS, parse_bytes
 from monographs.rendering import strip_markdown
 from tests.factories import BACLOFEN, load_baclofen, load_example, monograph_text, write_monograph
@@ -54,6 +55,79 @@ DOSING_FIGURES = [
 ]
 
 
+# A distinctive dose, limit, age, temperature, date or fact from every section
+# and sub-block of content/baclofen.md that is not one of the structured lists
+# (dosing, bands, interactions, FAQs and references have their own tests).
+SECTION_PHRASES = {
+    "quick facts": ["M03BX01", "Oral, intrathecal", "Multiple sclerosis, Spinal cord injury"],
+    "uses": [
+        "Baclofen was first made in 1962",
+        "It came into use by doctors in the 1970s",
+        "Baclofen pumps were first approved in the late 1980s",
+        "the dose is about 100 times lower than by mouth",
+        "0.05 mg/ml, used for test doses",
+    ],
+    "before: intro": ["tell your doctor about all your health problems, past and present"],
+    "before: who should not take it": [
+        "Who should not take it",
+        "intrathecal baclofen must only be given into the spine",
+        "Active stomach ulcer:",
+    ],
+    "before: warnings and precautions": [
+        "Warnings and precautions",
+        "Spinal cord injury above T6:",
+        "T6 is the sixth bone in the chest part of the backbone",
+        "COPD (chronic obstructive pulmonary disease",
+    ],
+    "before: pregnancy and breastfeeding": [
+        "Pregnancy and breastfeeding",
+        "baclofen should only be used in pregnancy if it is really needed",
+        "baclofen passes into breast milk",
+    ],
+    "before: driving": [
+        "Driving and using machines",
+        "Baclofen can badly affect your ability to drive or use machines",
+    ],
+    "before: long-term use": ["Long-term use", 'a "drug holiday"'],
+    "interactions: alcohol": [
+        "Do not drink alcohol while you take baclofen",
+        "Even a small drink can raise these risks",
+    ],
+    "interactions: into the spine": [
+        "Medicines given into the spine",
+        "advise against giving other medicines straight into the spine",
+    ],
+    "overdose": [
+        "Too much baclofen is an emergency",
+        "a body temperature that is too low (hypothermia)",
+        "problems with the heart's electrical signals (cardiac conduction problems)",
+        "Too much from the pump",
+        "an accidental bolus",
+    ],
+    "stopping": [
+        "Never stop baclofen suddenly, whether you take tablets or have a pump",
+        "with body temperature up to 42°C",
+        "DIC (disseminated intravascular coagulation",
+        "How to stop safely",
+        "If you need a break from the pump because of tolerance, it must happen in hospital.",
+    ],
+    "side effects: introduction": [
+        "The list below mainly describes the pump (intrathecal baclofen)",
+        "Problems with the pump",
+        "There can be meningitis",
+        "Cerebral spasticity",
+    ],
+    "storage": ["at or below 25°C (77°F)", "at or below 30°C (86°F), and never let it freeze"],
+    "contents": [
+        "Most baclofen tablets contain lactose (a milk sugar)",
+        "less than 1 mmol (millimole) of sodium, which is less than 23 mg of sodium",
+        "0.05 mg/ml: a 1 ml prefilled syringe, used for test doses",
+        "20 ml prefilled syringes or 20 ml vials",
+        "Generic availability",
+    ],
+}
+
+
 # --- reading PDFs -------------------------------------------------------------
 
 
@@ -67,6 +141,20 @@ def _pages_text(pdf: bytes) -> list[str]:
 def _squeezed(text: str) -> str:
     """Text without any whitespace: a long citation may wrap anywhere, even inside a DOI."""
     return "".join(text.split())
+
+
+_FOOTER_RE = re.compile(r"\S+ · Version \d+ · Last reviewed .+? · Page \d+ of \d+")
+
+
+def _leaflet_text(pdf: bytes) -> str:
+    """All the text of the leaflet without page footers, list bullets or whitespace.
+
+    Footers and bullets cut into a paragraph that runs over a page break or a
+    list; without them any passage of the source can be found as one string.
+    """
+    return _squeezed(
+        " ".join(_FOOTER_RE.sub("", page) for page in _pages_text(pdf)).replace("•", "")
+    )
 
 
 def _body_font_size(pdf: bytes) -> float:
@@ -171,11 +259,80 @@ def test_side_effects_table_has_every_band_with_its_meaning_and_effects(baclofen
 
     assert len(baclofen_bands) == 5
     for band in BANDS:
-        row = f"{band.name} {band.meaning.capitalize()}"
-        assert (row in text) == (band.key in baclofen_bands), row
+        label = f"{band.name}: {band.meaning}"
+        assert (label in text) == (band.key in baclofen_bands), label
     squeezed = _squeezed(text)
     for effect in BACLOFEN_DOCUMENT.side_effects:
         assert _squeezed(strip_markdown(effect.text)) in squeezed
+
+
+@pytest.mark.parametrize("variant", [STANDARD, LARGE_PRINT], ids=["standard", "large-print"])
+@pytest.mark.parametrize("part", SECTION_PHRASES)
+def test_every_section_of_the_page_is_in_the_leaflet(baclofen_pdfs, variant, part):
+    text = _leaflet_text(baclofen_pdfs[variant])
+
+    missing = [phrase for phrase in SECTION_PHRASES[part] if _squeezed(phrase) not in text]
+    assert not missing
+
+
+@pytest.mark.parametrize("variant", [STANDARD, LARGE_PRINT], ids=["standard", "large-print"])
+def test_every_quick_answer_introduction_and_prose_block_is_in_the_leaflet(baclofen_pdfs, variant):
+    text = _leaflet_text(baclofen_pdfs[variant])
+    parts = []
+    for section in BACLOFEN_DOCUMENT.sections:
+        parts += [section.title, section.quick_answer, section.intro]
+        parts += [block.title for block in section.blocks]
+        parts += [block.markdown for block in section.blocks if block.kind == "prose"]
+
+    missing = [
+        part[:60] for part in filter(None, parts) if _squeezed(strip_markdown(part)) not in text
+    ]
+    assert not missing
+
+
+def test_sections_are_in_the_order_of_the_page(baclofen_pdfs):
+    text = " ".join(_pages_text(baclofen_pdfs[STANDARD]))
+    positions = [
+        text.find(f"{section.title} Quick answer:")
+        if section.quick_answer
+        else text.find(section.title)
+        for section in BACLOFEN_DOCUMENT.sections
+    ]
+
+    assert -1 not in positions
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("variant", [STANDARD, LARGE_PRINT], ids=["standard", "large-print"])
+def test_no_side_effect_is_on_a_page_without_its_band(db, variant):
+    """A band that runs over a page break repeats its name and meaning on the next page."""
+    load_baclofen()
+    version = Medicine.objects.get(slug="baclofen").published_version
+    effects = list(SideEffect.objects.filter(version=version))
+    pages = [_squeezed(page) for page in _pages_text(leaflets.render_leaflet(version, variant))]
+
+    pages_by_band: dict[str, set[int]] = {}
+    for number, page in enumerate(pages, start=1):
+        for effect in effects:
+            if _squeezed(effect.text) in page:
+                label = f"{effect.get_band_display()}: {effect.band_meaning}"
+                assert _squeezed(label) in page, (number, effect.text)
+                pages_by_band.setdefault(effect.band, set()).add(number)
+    assert set(pages_by_band) == {effect.band for effect in effects}
+    if variant == LARGE_PRINT:
+        # The case that matters: the 20 common side effects do not fit on one page.
+        assert len(pages_by_band["common"]) > 1
+
+
+def test_leaflet_html_reads_the_rows_in_a_fixed_number_of_queries(
+    db, tmp_path, django_assert_num_queries
+):
+    load_baclofen()
+    load_example(tmp_path / "files")
+
+    for version in Version.objects.filter(status="published").select_related("medicine"):
+        with django_assert_num_queries(10):
+            leaflets.build_leaflet_html(version, STANDARD)
 
 
 def test_all_ten_references_are_in_the_leaflet_with_live_doi_links(baclofen_pdfs):
