@@ -134,6 +134,44 @@ def _parse_cache_url(name: str) -> dict:
     )
 
 
+def _parse_search_backend(name: str, database_engine: str) -> str:
+    """``whoosh`` or ``postgres``; unset chooses ``postgres`` on a PostgreSQL database."""
+    on_postgres = database_engine == "django.db.backends.postgresql"
+    raw = env_str(name).lower()
+    if not raw:
+        return "postgres" if on_postgres else "whoosh"
+    if raw not in {"whoosh", "postgres"}:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a search backend; use whoosh or postgres."
+        )
+    if raw == "postgres" and not on_postgres:
+        raise ImproperlyConfigured(
+            f"{name}=postgres needs a PostgreSQL database: set DATABASE_URL=postgres://..."
+        )
+    return raw
+
+
+def _parse_storage(name: str, options_name: str) -> dict:
+    """The default file storage: a dotted class path and its options as a JSON object."""
+    backend = env_str(name) or "django.core.files.storage.FileSystemStorage"
+    module, _, class_name = backend.rpartition(".")
+    if not module or not class_name.isidentifier():
+        raise ImproperlyConfigured(
+            f"{name}={backend!r} is not a dotted class path, e.g. "
+            "django.core.files.storage.FileSystemStorage"
+        )
+    raw_options = env_str(options_name)
+    try:
+        options = json.loads(raw_options) if raw_options else {}
+    except ValueError:
+        options = None
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured(
+            f'{options_name} is not a JSON object, e.g. {{"location": "/srv/druginfo-media"}}'
+        )
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
 def _parse_log_level(name: str, default: str) -> str:
     level = (env_str(name) or default).upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -276,6 +314,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": _parse_cache_url("CACHE_URL")}
 
+# Full-text search: "whoosh" keeps an index in files under SEARCH_INDEX_DIR (one
+# server); "postgres" keeps it in the database, shared by every app server.
+SEARCH_BACKEND = _parse_search_backend("SEARCH_BACKEND", DATABASES["default"]["ENGINE"])
+
 # --- Passwords and logins ---------------------------------------------------
 
 # django-axes checks every login first and refuses a locked-out username + IP
@@ -334,7 +376,9 @@ LEAFLETS_RENDER_ON_PUBLISH = env_bool("LEAFLETS_RENDER_ON_PUBLISH", True)
 # with DEBUG off run from the source tree (browser tests against live_server).
 _STATIC_MANIFEST = not DEBUG and env_bool("STATIC_MANIFEST", True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Leaflets and uploads: MEDIA_ROOT by default; several app servers need one
+    # shared store (a shared folder, or an object store such as django-storages' S3).
+    "default": _parse_storage("MEDIA_STORAGE", "MEDIA_STORAGE_OPTIONS"),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -6,8 +6,10 @@ per version and variant (A4 or US Letter, standard or large print) and kept in
 so a patient is normally sent a stored file. Publishing renders the new
 version's leaflets after the commit (`render_published_leaflets`, connected in
 apps.py); a missing file is rendered by the first request that needs it, under
-a per-file lock so that concurrent requests render it only once. Stored
-leaflets of superseded versions are never removed: the changelog links to them.
+a per-file lock so that concurrent requests render it only once: a lock file
+under MEDIA_ROOT, and with a shared cache (Redis) also a lock in the cache, so
+that several app servers sharing one storage render it only once between them.
+Stored leaflets of superseded versions are never removed: the changelog links to them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import dataclasses
 import fcntl
 import logging
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +27,9 @@ from pathlib import Path
 
 import segno
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.memcached import BaseMemcachedCache
+from django.core.cache.backends.redis import RedisCache
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
@@ -46,6 +52,10 @@ PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 # the operator runs `manage.py render_leaflets` instead (and any leaflet still
 # missing is rendered by its first request).
 PUBLISH_RENDER_LIMIT = 20
+
+# The shared lock of a server that died while rendering frees itself after
+# this long; a render takes a few seconds.
+SHARED_LOCK_SECONDS = 120
 
 _SIZES = ("standard", "large")
 _PAPERS = ("a4", "letter")
@@ -213,7 +223,7 @@ def store_leaflet(version: models.Version, variant: Variant, *, force: bool = Fa
     place, so nobody ever reads half a file.
     """
     name = leaflet_name(version, variant)
-    with _file_lock(name):
+    with _shared_lock(name), _file_lock(name):
         if default_storage.exists(name) and not force:
             return False
         started = time.perf_counter()
@@ -247,6 +257,36 @@ class _RenderedFile(File):
 
     def temporary_file_path(self) -> str:
         return self.file.name
+
+
+def shared_lock_key(name: str) -> str:
+    """The cache key of the render lock of the leaflet stored as `name`."""
+    return f"leaflets:render-lock:{name}"
+
+
+@contextlib.contextmanager
+def _shared_lock(name: str):
+    """Hold a lock on one leaflet in the cache when the cache is shared between servers.
+
+    cache.add() stores the key only if it is absent, atomically in Redis or
+    memcached, so one server at a time gets it; the others poll until it is
+    released (or expires, if its holder died). With a cache of this process
+    only (locmem, file, dummy), the file lock is the lock.
+    """
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache | BaseMemcachedCache):
+        yield
+        return
+    key = shared_lock_key(name)
+    token = secrets.token_hex(8)
+    while not cache.add(key, token, timeout=SHARED_LOCK_SECONDS):
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        # Only our own: after an expiry another server may hold it now.
+        if cache.get(key) == token:
+            cache.delete(key)
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ print them as they are and never convert Markdown themselves.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -333,3 +334,81 @@ class Name(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+# --- The PostgreSQL search index (search.py with SEARCH_BACKEND=postgres) -----
+#
+# Rows written only by the search module from the published versions, and
+# rebuilt from them at any time (`manage.py rebuild_index`). The GIN and
+# trigram indexes are PostgreSQL's own, so migration 0003 creates them there
+# only and they are not listed in Meta: SQLite gets the plain tables, unused.
+
+
+class SearchMedicine(models.Model):
+    """A medicine in the search index: which published version it was indexed from."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    version_pk = models.BigIntegerField(help_text=_("The published version indexed."))
+    name = models.CharField(max_length=200)
+    document_count = models.PositiveIntegerField(help_text=_("How many parts are indexed."))
+    # Every word of the medicine: counting matching medicines reads this, not its parts.
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class SearchDocument(models.Model):
+    """One searchable part of an indexed medicine: a section, a ``###`` part or an item."""
+
+    medicine = models.ForeignKey(SearchMedicine, on_delete=models.CASCADE, related_name="documents")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20)
+    section_key = models.CharField(max_length=30)
+    section = models.CharField(max_length=200)
+    title = models.TextField(blank=True)
+    anchor = models.CharField(max_length=300)
+    text = models.TextField(blank=True, help_text=_("Shown as the snippet."))
+    # Weighted: A names, brands and conditions; B headings and items; C body; D the
+    # names once more on the overview part, so that a name alone lands there.
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        ordering = ["medicine", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.medicine}: {self.title or self.section}"
+
+
+class SearchName(models.Model):
+    """A name, generic name, brand or synonym of an indexed medicine: exact matches and
+    suggestions as the patient types."""
+
+    medicine = models.ForeignKey(SearchMedicine, on_delete=models.CASCADE, related_name="names")
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10)  # name, generic, brand or synonym
+    normalized = models.CharField(max_length=200, db_index=True)
+    # " word word ": the label's words, casefolded, padded for whole-word matching.
+    words = models.TextField()
+
+    class Meta:
+        ordering = ["medicine", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SearchWord(models.Model):
+    """A word of an indexed medicine's names and conditions: the did-you-mean vocabulary."""
+
+    medicine = models.ForeignKey(SearchMedicine, on_delete=models.CASCADE, related_name="words")
+    word = models.TextField()
+
+    class Meta:
+        ordering = ["medicine", "word"]
+
+    def __str__(self) -> str:
+        return self.word

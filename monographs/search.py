@@ -1,10 +1,14 @@
 """Full-text search over the published monographs: the only module that imports whoosh.
 
-It owns the index in ``settings.SEARCH_INDEX_DIR``: its schema, building it from
-the published versions in the database, keeping it in step when versions are
-published, and answering queries. Everything outside talks to it through a
-narrow interface, so that a PostgreSQL full-text backend could stand behind the
-same functions later:
+Two backends stand behind one interface, chosen by ``settings.SEARCH_BACKEND``:
+``"whoosh"``, this module's own index of files in ``settings.SEARCH_INDEX_DIR``
+(one server, any database), and ``"postgres"``, tables in the database itself
+(search_postgres.py, imported only from here; the default on PostgreSQL, and
+what several app servers need, as they then share one index). Both index the
+same documents, built here, and return the same result types. For whoosh this
+module owns the index: its schema, building it from the published versions in
+the database, keeping it in step when versions are published, and answering
+queries. Everything outside talks to search through this narrow interface:
 
 - ``index_medicines(medicines)``: re-index some medicines from their published
   versions (a medicine with none leaves the index);
@@ -333,6 +337,8 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
     counts every matching medicine. Raises SearchUnavailable when there is no
     usable index. Changes nothing.
     """
+    if postgres := _postgres_backend():
+        return postgres.search(query, page, per_page)
     text = normalize_query(query)[:MAX_QUERY_LENGTH]
     terms = query_terms(text)
     with _searcher() as searcher:
@@ -513,6 +519,8 @@ def exact_match(query: str) -> ExactMatch | None:
     Cheap: the search page asks it first and goes straight to the monograph.
     A name one letter away is never an exact match.
     """
+    if postgres := _postgres_backend():
+        return postgres.exact_match(query)
     with _searcher() as searcher:
         return _exact_match(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
 
@@ -535,6 +543,8 @@ def did_you_mean(query: str) -> str | None:
     The candidates come from the index's own vocabulary of names and
     conditions. The answer is only ever offered to the patient as a link.
     """
+    if postgres := _postgres_backend():
+        return postgres.did_you_mean(query)
     with _searcher() as searcher:
         return _did_you_mean(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
 
@@ -609,6 +619,8 @@ def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
     may be the start of one. Fewer than two letters give nothing. Raises
     SearchUnavailable when there is no usable index.
     """
+    if postgres := _postgres_backend():
+        return postgres.suggest(prefix, limit)
     words = [word.casefold() for word in _WORD_RE.findall(normalize_query(prefix))][:MAX_TERMS]
     if not words or len(words[-1]) < 2:
         return []
@@ -645,6 +657,18 @@ def _words_match(typed: list[str], label_words: list[str]) -> bool:
 
 def medicine_url(slug: str) -> str:
     return reverse("monographs:detail", kwargs={"slug": slug})
+
+
+# --- The backend -------------------------------------------------------------
+
+
+def _postgres_backend():
+    """The PostgreSQL backend module when settings.SEARCH_BACKEND is "postgres", else None."""
+    if settings.SEARCH_BACKEND != "postgres":
+        return None
+    from . import search_postgres
+
+    return search_postgres
 
 
 # --- The searcher ------------------------------------------------------------
@@ -698,6 +722,8 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
     any other writer; the index and its record of indexed versions change in
     one locked transaction.
     """
+    if postgres := _postgres_backend():
+        return postgres.index_medicines(medicines)
     slugs = sorted({medicine.slug for medicine in medicines})
     if not slugs:
         return 0
@@ -719,6 +745,8 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
 
 def remove_medicine(slug: str) -> None:
     """Take every document of the medicine ``slug`` out of the index."""
+    if postgres := _postgres_backend():
+        return postgres.remove_medicine(slug)
     with _write_transaction() as (writer, state):
         writer.delete_by_term("slug", slug)
         state.pop(slug, None)
@@ -730,6 +758,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
     Searches keep using the old index until the new one is committed in one go.
     ``progress(done, total)`` is called as medicines are indexed.
     """
+    if postgres := _postgres_backend():
+        return postgres.rebuild(progress)
     started = time.perf_counter()
     medicines = models.Medicine.objects.published().order_by("slug")
     total = medicines.count()
@@ -760,6 +790,8 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
     brands, synonyms and conditions; ``rows`` is what loading.project_rows()
     returns. For benchmarks that index more monographs than they load.
     """
+    if postgres := _postgres_backend():
+        return postgres.index_documents(pairs, replace=replace)
     count = 0
     with _write_transaction(replace=replace) as (writer, state):
         if replace:
@@ -875,6 +907,21 @@ def _write_state(directory: Path, state: dict[str, int]) -> None:
 
 
 # --- Documents ---------------------------------------------------------------
+
+
+def published_documents(medicines) -> Iterator[tuple[dict, list[dict]]]:
+    """``(meta, documents)`` of the published version of each of ``medicines`` (a queryset).
+
+    The same documents the whoosh index holds, for the PostgreSQL backend.
+    """
+    for version in _published_versions(medicines):
+        meta = _version_meta(version)
+        yield meta, _documents(meta, _version_rows(version))
+
+
+def version_documents(meta: dict, rows: dict) -> list[dict]:
+    """The documents of one medicine version given as ``(meta, rows)`` (see index_documents)."""
+    return _documents(meta, rows)
 
 
 def _published_versions(medicines):
@@ -1125,6 +1172,8 @@ def index_status() -> dict:
     of file paths, as it may be shown to operators. The index is stale when the
     published versions it records differ from the database's. Never raises.
     """
+    if postgres := _postgres_backend():
+        return postgres.index_status()
     directory = Path(settings.SEARCH_INDEX_DIR)
     try:
         if not directory.is_dir() or not whoosh_index.exists_in(str(directory)):

@@ -2,9 +2,15 @@
 
 Playwright's sync API runs an event loop in the test thread, which makes
 Django's async-safety check refuse database access from browser tests.
+
+Search tests taking ``search_backend`` run once per search backend the test
+database offers. Tests marked ``postgres`` need PostgreSQL and Redis servers
+(``services``), found through DATABASE_URL and CACHE_URL when those point at
+them, else at their usual local addresses; without them they fail, saying so.
 """
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -21,6 +27,65 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def database_is_postgresql() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def search_backends() -> list[str]:
+    """The search backends the test database offers: whoosh always, postgres on PostgreSQL."""
+    return ["whoosh", "postgres"] if database_is_postgresql() else ["whoosh"]
+
+
+def pytest_generate_tests(metafunc):
+    if "search_backend" in metafunc.fixturenames:
+        metafunc.parametrize("search_backend", search_backends(), indirect=True)
+
+
+@pytest.fixture
+def search_backend(request, settings):
+    """Run the test once with each search backend of search_backends()."""
+    settings.SEARCH_BACKEND = request.param
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    """Addresses of the PostgreSQL and Redis servers, checked: ``postgres`` (a database
+    to connect to for creating others) and ``redis`` (a server address, no db number)."""
+    import psycopg
+    import redis
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        database_url = "postgres://postgres@127.0.0.1:5432/postgres"
+    postgres = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
+    cache_url = os.environ.get("CACHE_URL", "")
+    if not cache_url.startswith(("redis://", "rediss://")):
+        cache_url = "redis://127.0.0.1:6379"
+    redis_server = urlunsplit(urlsplit(cache_url)._replace(path=""))
+    hint = "bin/run-tests runs this test in its PostgreSQL pass, with both servers running"
+    try:
+        psycopg.connect(postgres, connect_timeout=5).close()
+    except psycopg.Error as error:
+        pytest.fail(f"this test needs PostgreSQL, which did not answer ({error}); {hint}")
+    try:
+        redis.Redis.from_url(redis_server, socket_timeout=5).ping()
+    except redis.RedisError as error:
+        pytest.fail(
+            f"this test needs Redis at {redis_server}, which did not answer ({error}); {hint}"
+        )
+    return {"postgres": postgres, "redis": redis_server}
+
+
+@pytest.fixture
+def whoosh_backend(settings):
+    """For tests of the whoosh index's own files and locks, whatever the database."""
+    settings.SEARCH_BACKEND = "whoosh"
+    return "whoosh"
 
 
 @pytest.fixture(autouse=True)

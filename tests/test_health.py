@@ -1,4 +1,10 @@
-"""The /healthz endpoint: database and search index, JSON, never cached."""
+"""The /healthz endpoint: database and search index, JSON, never cached.
+
+Tests taking ``search_backend`` run with each search backend the test database
+offers; a missing or broken index, or an index that works while the database
+does not, are whoosh's cases (``whoosh_backend``): PostgreSQL's index lives in
+the database.
+"""
 
 import pytest
 from django.db import connections
@@ -10,7 +16,7 @@ from tests.factories import load_example
 pytestmark = pytest.mark.django_db
 
 
-def test_healthy_site_answers_200_ok(client):
+def test_healthy_site_answers_200_ok(client, search_backend):
     rebuild()
 
     response = client.get("/healthz")
@@ -21,7 +27,7 @@ def test_healthy_site_answers_200_ok(client):
     assert response["Content-Type"] == "application/json"
 
 
-def test_missing_search_index_answers_503_naming_it(client):
+def test_missing_search_index_answers_503_naming_it(client, whoosh_backend):
     response = client.get("/healthz")
 
     assert response.status_code == 503
@@ -34,7 +40,7 @@ def test_missing_search_index_answers_503_naming_it(client):
     assert response["Cache-Control"] == "no-store"
 
 
-def test_broken_search_index_answers_503(client, settings):
+def test_broken_search_index_answers_503(client, settings, whoosh_backend):
     settings.SEARCH_INDEX_DIR.mkdir()
     (settings.SEARCH_INDEX_DIR / "_MAIN_1.toc").write_bytes(b"not an index")
 
@@ -44,7 +50,7 @@ def test_broken_search_index_answers_503(client, settings):
     assert response.json()["failing"] == ["search_index"]
 
 
-def test_failing_database_answers_503_naming_it(client, monkeypatch):
+def test_failing_database_answers_503_naming_it(client, monkeypatch, whoosh_backend):
     rebuild()
 
     def _refuse(*args, **kwargs):
@@ -59,14 +65,16 @@ def test_failing_database_answers_503_naming_it(client, monkeypatch):
     assert response.json()["search_index"] == "ok"
 
 
-def test_index_status_reports_missing_index_without_paths(settings):
+def test_index_status_reports_missing_index_without_paths(settings, whoosh_backend):
     status = index_status()
 
     assert status["ok"] is False
     assert str(settings.SEARCH_INDEX_DIR) not in status["detail"]
 
 
-def test_index_missing_a_published_medicine_is_stale_and_answers_503(client, settings):
+def test_index_missing_a_published_medicine_is_stale_and_answers_503(
+    client, settings, search_backend
+):
     rebuild()
     load_example(settings.CONTENT_DIR)  # its after-commit re-index never runs in a test
 
@@ -80,7 +88,7 @@ def test_index_missing_a_published_medicine_is_stale_and_answers_503(client, set
     }
 
 
-def test_index_that_caught_up_answers_200_again(client, settings):
+def test_index_that_caught_up_answers_200_again(client, settings, search_backend):
     rebuild()
     load_example(settings.CONTENT_DIR)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -191,14 +191,19 @@ def _link_targets(pdf: bytes) -> set[str]:
 @pytest.fixture(scope="session")
 def baclofen_pdfs(django_db_setup, django_db_blocker) -> dict[Variant, bytes]:
     """Baclofen rendered once per session in each variant the tests read."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        load_baclofen()
-        version = Medicine.objects.get(slug="baclofen").published_version
-        pdfs = {
-            variant: leaflets.render_leaflet(version, variant)
-            for variant in (STANDARD, LARGE_PRINT, LETTER)
-        }
-        transaction.set_rollback(True)
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            load_baclofen()
+            version = Medicine.objects.get(slug="baclofen").published_version
+            pdfs = {
+                variant: leaflets.render_leaflet(version, variant)
+                for variant in (STANDARD, LARGE_PRINT, LETTER)
+            }
+            transaction.set_rollback(True)
+        # Its connection is not the one later tests get (the browser tests' event
+        # loop changes which one that is): left open, it would keep PostgreSQL
+        # from dropping the test database at the end of the run.
+        connections["default"].close()
     return pdfs
 
 
@@ -553,8 +558,13 @@ def test_concurrent_first_requests_render_the_leaflet_once(
     def fetch():
         client = Client()
         start.wait()
-        response = client.get("/medicines/examplamide/leaflet.pdf")
-        bodies.append(b"".join(response.streaming_content))
+        try:
+            response = client.get("/medicines/examplamide/leaflet.pdf")
+            bodies.append(b"".join(response.streaming_content))
+        finally:
+            # A thread's database connection outlives the request (CONN_MAX_AGE) and
+            # would keep PostgreSQL from dropping the test database at the end.
+            connections.close_all()
 
     threads = [threading.Thread(target=fetch) for _ in range(4)]
     for thread in threads:

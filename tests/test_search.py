@@ -1,7 +1,11 @@
 """Search: the results page, suggestions, hostile input, and keeping the index in step.
 
-Every test builds a real whoosh index in its own temporary folder (conftest
-points SEARCH_INDEX_DIR there) from monographs loaded with the real loader.
+Every test builds a real index from monographs loaded with the real loader:
+a whoosh index in its own temporary folder (conftest points SEARCH_INDEX_DIR
+there) and, on a PostgreSQL test database, PostgreSQL's full-text index in the
+test's transaction as well: tests taking ``search_backend`` (or ``baclofen_index``)
+run once for each backend. Tests of whoosh's own files and locks take
+``whoosh_backend``.
 """
 
 import fcntl
@@ -55,8 +59,19 @@ def _shared_index(tmp_path_factory, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def baclofen_index(_temporary_paths, settings, _shared_index):
+def baclofen_index(request, _temporary_paths, settings, search_backend):
     """Search baclofen and placebrine (read-only: tests that write build their own)."""
+    if search_backend == "whoosh":
+        settings.SEARCH_INDEX_DIR = request.getfixturevalue("_shared_index")
+    else:
+        # PostgreSQL keeps its index in the database: built in the test's transaction.
+        load_baclofen()
+        load_files(CONTENT / "placebrine.md")
+        search.rebuild()
+
+
+@pytest.fixture
+def whoosh_baclofen_index(_temporary_paths, settings, whoosh_backend, _shared_index):
     settings.SEARCH_INDEX_DIR = _shared_index
 
 
@@ -92,7 +107,7 @@ def test_results_of_several_medicines_are_grouped_and_counted(client, baclofen_i
     assert "Also found in:" in response.text
 
 
-def test_results_are_paginated_with_the_total_count(client, settings):
+def test_results_are_paginated_with_the_total_count(client, settings, search_backend):
     paths = [
         write_monograph(
             settings.CONTENT_DIR,
@@ -152,7 +167,7 @@ def test_results_page_has_no_inline_script_or_style(client, baclofen_index):
 
 
 def test_search_page_reads_the_index_only_not_the_database(
-    client, baclofen_index, django_assert_num_queries
+    client, whoosh_baclofen_index, django_assert_num_queries
 ):
     with django_assert_num_queries(0):
         response = client.get("/search/", {"q": "drowsy"})
@@ -185,7 +200,9 @@ def test_look_alike_name_is_only_suggested_never_followed(client, baclofen_index
     assert f'Did you mean\n      <a href="?q={suggested}">{suggested}</a>?' in response.text
 
 
-def test_a_name_shared_by_two_medicines_shows_both_instead_of_choosing(client, settings):
+def test_a_name_shared_by_two_medicines_shows_both_instead_of_choosing(
+    client, settings, search_backend
+):
     load_example(settings.CONTENT_DIR, "examplamide")
     load_example(settings.CONTENT_DIR, "examplamide-forte", name="Examplamide Forte")
     search.rebuild()
@@ -282,7 +299,7 @@ def test_highlighting_escapes_the_text_before_marking_it():
     )
 
 
-def test_missing_index_gives_a_polite_503_not_an_error(client):
+def test_missing_index_gives_a_polite_503_not_an_error(client, whoosh_backend):
     response = client.get("/search/", {"q": "baclofen"})
 
     assert response.status_code == 503
@@ -337,7 +354,7 @@ def test_over_long_suggestion_request_is_refused_with_a_message(client, baclofen
 
 
 def test_loading_a_monograph_indexes_it_after_the_commit(
-    settings, django_capture_on_commit_callbacks
+    settings, django_capture_on_commit_callbacks, search_backend
 ):
     search.rebuild()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -349,7 +366,9 @@ def test_loading_a_monograph_indexes_it_after_the_commit(
     assert search.index_status()["ok"] is True
 
 
-def test_loading_a_changed_file_replaces_the_old_text(settings, django_capture_on_commit_callbacks):
+def test_loading_a_changed_file_replaces_the_old_text(
+    settings, django_capture_on_commit_callbacks, search_backend
+):
     with django_capture_on_commit_callbacks(execute=True):
         load_example(settings.CONTENT_DIR)
     assert search.search("hair loss").total == 1
@@ -364,7 +383,7 @@ def test_loading_a_changed_file_replaces_the_old_text(settings, django_capture_o
 
 
 def test_publishing_a_new_version_updates_the_index(
-    settings, django_capture_on_commit_callbacks, django_user_model
+    settings, django_capture_on_commit_callbacks, django_user_model, search_backend
 ):
     editor = django_user_model.objects.create_superuser("editor", "e@example.org", "pw")
     with django_capture_on_commit_callbacks(execute=True):
@@ -394,7 +413,7 @@ def test_publishing_a_new_version_updates_the_index(
 
 
 def test_a_bulk_load_leaves_indexing_to_rebuild_index_and_healthz_says_so(
-    settings, monkeypatch, django_capture_on_commit_callbacks, client
+    settings, monkeypatch, django_capture_on_commit_callbacks, client, search_backend
 ):
     search.rebuild()
     monkeypatch.setattr(search, "PUBLISH_REINDEX_LIMIT", 1)
@@ -412,7 +431,7 @@ def test_a_bulk_load_leaves_indexing_to_rebuild_index_and_healthz_says_so(
     assert client.get("/healthz").status_code == 200
 
 
-def test_a_medicine_without_a_published_version_leaves_the_index(settings):
+def test_a_medicine_without_a_published_version_leaves_the_index(settings, search_backend):
     load_example(settings.CONTENT_DIR)
     search.rebuild()
     Medicine.objects.filter(slug="examplamide").update(published_version=None)
@@ -424,7 +443,7 @@ def test_a_medicine_without_a_published_version_leaves_the_index(settings):
     assert search.index_status()["ok"] is True
 
 
-def test_rebuild_index_command_reports_progress_and_a_summary(capsys, settings):
+def test_rebuild_index_command_reports_progress_and_a_summary(capsys, settings, search_backend):
     load_example(settings.CONTENT_DIR)
 
     call_command("rebuild_index")
@@ -437,7 +456,7 @@ def test_rebuild_index_command_reports_progress_and_a_summary(capsys, settings):
     assert search.search("examplamide").total == 1
 
 
-def test_rebuild_replaces_an_index_with_an_old_schema(settings):
+def test_rebuild_replaces_an_index_with_an_old_schema(settings, whoosh_backend):
     settings.SEARCH_INDEX_DIR.mkdir()
     from whoosh import fields, index
 
@@ -465,7 +484,7 @@ def _documents_of(path):
     return meta, project_rows(document)
 
 
-def test_a_second_writer_waits_for_the_first(settings):
+def test_a_second_writer_waits_for_the_first(settings, whoosh_backend):
     search.index_documents([])
     meta, rows = _documents_of(CONTENT / "placebrine.md")
     errors = []
@@ -494,7 +513,7 @@ def test_a_second_writer_waits_for_the_first(settings):
     assert search.search("snoozix").total == 1
 
 
-def test_searching_an_empty_index_finds_nothing_and_suggests_nothing():
+def test_searching_an_empty_index_finds_nothing_and_suggests_nothing(search_backend):
     search.rebuild()
 
     results = search.search("baclofen")
@@ -503,7 +522,7 @@ def test_searching_an_empty_index_finds_nothing_and_suggests_nothing():
     assert search.suggest("bac") == []
 
 
-def test_writers_at_the_same_time_never_corrupt_the_index(settings):
+def test_writers_at_the_same_time_never_corrupt_the_index(settings, whoosh_backend):
     documents = [_documents_of(CONTENT / f"{slug}.md") for slug in ("placebrine", "mockodone")]
     metas = []
     for copy in range(6):

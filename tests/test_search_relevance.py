@@ -1,10 +1,11 @@
 """Search relevance: what patients type takes them to the right medicine and section.
 
-A real whoosh index is built once for this module, in a temporary folder, from
-content/baclofen.md and three clearly fake distractor monographs loaded into
-the database (the rows are rolled back afterwards; the index stays). Each query
-names the medicine and section the top result must have, and the anchor where
-one part of the section is the only right answer.
+A real index is built once for this module and search backend (whoosh, in a
+temporary folder; on a PostgreSQL test database also PostgreSQL's full-text
+search) from content/baclofen.md and three clearly fake distractor monographs
+loaded into the database; the rows are rolled back after the module's tests.
+Each query names the medicine and section the top result must have, and the
+anchor where one part of the section is the only right answer.
 """
 
 import pytest
@@ -12,7 +13,11 @@ from django.db import transaction
 from django.test import override_settings
 
 from monographs import search
+from tests.conftest import search_backends
 from tests.factories import BACLOFEN, load_files
+
+# Also makes pytest-django create the test database when this module runs alone.
+pytestmark = pytest.mark.django_db
 
 CONTENT = BACLOFEN.parent.parent / "tests" / "content"
 DISTRACTORS = [CONTENT / f"{slug}.md" for slug in ("placebrine", "mockodone", "fictazole")]
@@ -92,25 +97,30 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def relevance_index(tmp_path_factory, django_db_setup, django_db_blocker):
-    """The index of baclofen and the distractors; their database rows are rolled back."""
+@pytest.fixture(scope="module", params=search_backends())
+def relevance_index(request, tmp_path_factory, django_db_setup, django_db_blocker):
+    """The index of baclofen and the distractors in one backend, for the module's tests.
+
+    The rows (and with PostgreSQL the index itself) stay in an open transaction
+    that is rolled back after the last test: every test here only reads.
+    """
     directory = tmp_path_factory.mktemp("relevance-index")
+    backend = request.param
     with (
         django_db_blocker.unblock(),
-        override_settings(SEARCH_INDEX_DIR=directory),
+        override_settings(SEARCH_INDEX_DIR=directory, SEARCH_BACKEND=backend),
         transaction.atomic(),
     ):
         load_files(BACLOFEN, *DISTRACTORS)
         report = search.rebuild()
+        assert report.medicines == 4
+        yield directory, backend
         transaction.set_rollback(True)
-    assert report.medicines == 4
-    return directory
 
 
 @pytest.fixture(autouse=True)
 def _search_relevance_index(_temporary_paths, settings, relevance_index):
-    settings.SEARCH_INDEX_DIR = relevance_index
+    settings.SEARCH_INDEX_DIR, settings.SEARCH_BACKEND = relevance_index
 
 
 def test_relevance_suite_has_at_least_thirty_queries():

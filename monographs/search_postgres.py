@@ -1,0 +1,725 @@
+"""Full-text search in PostgreSQL: the search backend shared by several app servers.
+
+Imported only by search.py, which hands its public functions over to this
+module when ``settings.SEARCH_BACKEND`` is ``"postgres"`` (the default on a
+PostgreSQL database). The index is rows in the same database as the content
+(models.SearchMedicine, SearchDocument, SearchName, SearchWord, migration
+0003), so a version published through any app server is found by every other
+one as soon as its transaction commits.
+
+It indexes exactly the documents search.py builds for whoosh (one per
+section, ``###`` part, side effect and interaction row) and answers with the
+same result types:
+
+- every document has a weighted search vector (English stemming, see
+  VECTOR_CLASSES): A the medicine's names, brands, synonyms, conditions and
+  ATC code (and the words patients use for a section); B headings and the side
+  effect or interaction itself; C the body text; D the names once more on the
+  "what it is for" part, so a name alone lands there. A GIN index serves the
+  ``@@`` matches.
+- the patient's text is cut into plain words first and each word goes through
+  ``websearch_to_tsquery``, so operators, quotes and field names are just words
+  and no input can make a query fail. Parts with any word match; ``ts_rank``
+  with the weights above, times each word's rarity, ranks them, tripled for
+  parts with every word; the results are grouped by medicine in the order of
+  each one's best part (see _page_sql).
+- snippets come from ``ts_headline`` with private-use placeholder markers; the
+  text is HTML-escaped first and only then do the placeholders become
+  ``<mark>``, so nothing in a monograph can add markup.
+- "did you mean" looks up the vocabulary of names and conditions with pg_trgm
+  trigram similarity (GIN trigram index), then keeps a word at most two edits away.
+- writers take a transaction-level advisory lock, so one writes at a time
+  while readers go on reading the committed index.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.core.paginator import Paginator
+from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db.models import Case, IntegerField, TextField, Value, When
+from django.db.models.functions import Lower
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString
+
+# search.py is the public interface; this module is its PostgreSQL half and
+# shares its result types, documents and word rules (private names included).
+from . import models
+from . import search as api
+from .loading import normalize_name
+
+CONFIG = "english"
+# ts_rank's weights for D, C, B, A, in whoosh's proportions (names 6, headings 4,
+# overview 1.5, body 1).
+RANK_WEIGHTS = "{0.25, 0.1667, 0.6667, 1.0}"
+# A part holding every word of the query scores this many times as much.
+ALL_WORDS_FACTOR = 3
+# Placeholders for ts_headline's highlight markers: private-use characters,
+# stripped from the stored text and from queries, so they only ever come from here.
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+_MARKED_RE = re.compile(f"{MARK_START}(.*?){MARK_STOP}", re.S)
+SNIPPET_WORDS = 35
+# "Did you mean" offers only names at least this similar (pg_trgm) and at most
+# MAX_EDITS edits away.
+MIN_SIMILARITY = 0.3
+MAX_EDITS = 2
+# pg_advisory_xact_lock key of index writers: "drug" in ASCII.
+WRITE_LOCK_KEY = 0x64727567
+INSERT_BATCH = 500
+
+_DOCUMENT = models.SearchDocument._meta.db_table
+_MEDICINE = models.SearchMedicine._meta.db_table
+
+
+# --- Querying ------------------------------------------------------------------
+
+
+def search(query: str, page, per_page: int) -> api.SearchResults:
+    """search.search() on PostgreSQL."""
+    text = api.normalize_query(query)[: api.MAX_QUERY_LENGTH]
+    words = _query_words(text)
+    try:
+        exact = _exact_match(text)
+        suggestion = _did_you_mean(text)
+        groups = _GroupedHits(words)
+        result_page = Paginator(groups, per_page).get_page(page)
+        total = len(groups)
+    except DatabaseError as error:
+        raise api.SearchUnavailable(
+            f"the search tables cannot be read ({type(error).__name__})"
+        ) from error
+    return api.SearchResults(
+        query=text,
+        terms=api.query_terms(text),
+        page=result_page,
+        total=total,
+        exact=exact,
+        suggestion=suggestion,
+    )
+
+
+def _query_words(text: str) -> list[str]:
+    """The plain words of a query, question words dropped, each once, at most MAX_TERMS."""
+    words: list[str] = []
+    for word in api._WORD_RE.findall(text):
+        word = word.casefold()
+        if word not in api.QUESTION_WORDS and word not in words:
+            words.append(word)
+    return words[: api.MAX_TERMS]
+
+
+def _tsquery_sql(words: Sequence[str], joiner: str) -> str:
+    """``websearch_to_tsquery(...) || ...`` (any word) or ``&&`` (every word), one per word."""
+    return f" {joiner} ".join([f"websearch_to_tsquery('{CONFIG}', %s)"] * len(words))
+
+
+def _any_word_query(words: Sequence[str]) -> SearchQuery:
+    return functools.reduce(
+        operator.or_, (SearchQuery(word, config=CONFIG, search_type="websearch") for word in words)
+    )
+
+
+def _page_sql(words: Sequence[str]) -> tuple[str, list]:
+    """SQL for the ids and ranks (1 = best) of the best parts of a page of medicines, and its
+    parameters.
+
+    A part's score adds up, for each word, ``ts_rank`` (weighted by field) times
+    the word's inverse document frequency, as BM25 weighs it: a word in most
+    parts ("take") counts for little beside a rarer one ("stop"). Parts with every
+    word score ALL_WORDS_FACTOR times as much. Each medicine brings its best
+    HITS_PER_MEDICINE parts; medicines go in the order of their best part, ties
+    by slug so pages never overlap. The last three parameters (LIMIT, OFFSET and
+    parts per medicine) are the caller's.
+    """
+    columns = [f"w{number}" for number in range(len(words))]
+    query_columns = ", ".join(
+        f"websearch_to_tsquery('{CONFIG}', %s) AS {column}" for column in columns
+    )
+    any_word = " || ".join(f"q.{column}" for column in columns)
+    # Each part's rank for each word, in one pass over the matching parts.
+    ranks = ", ".join(
+        f"ts_rank('{RANK_WEIGHTS}', d.vector, q.{column}) AS r{column}" for column in columns
+    )
+    # A word that is only stop words ("the") matches nothing and asks for nothing.
+    has_every_word = " AND ".join(
+        f"(r{column} > 0 OR numnode(q.{column}) = 0)" for column in columns
+    )
+    # How many matching parts have each word: its document frequency.
+    frequencies = ", ".join(
+        f"(count(*) FILTER (WHERE r{column} > 0) OVER ())::float8 AS f{column}"
+        for column in columns
+    )
+    score = " + ".join(
+        # In float8: numeric arithmetic would cost more than all the ranking.
+        f"ln(1 + (n.total - f{column} + 0.5) / (f{column} + 0.5)) * r{column}"
+        for column in columns
+    )
+    sql = f"""
+        WITH q AS (SELECT {query_columns}),
+        matches AS (
+            SELECT d.id, d.medicine_id, {ranks} FROM {_DOCUMENT} d, q
+            WHERE d.vector @@ ({any_word})
+        ),
+        n AS (
+            SELECT greatest(coalesce(sum(document_count), 0), 1)::float8 AS total
+            FROM {_MEDICINE}
+        ),
+        scored AS (
+            SELECT m.id, m.medicine_id,
+                   ({score})
+                   * CASE WHEN {has_every_word} THEN {ALL_WORDS_FACTOR} ELSE 1 END
+                   AS score
+            FROM (SELECT matches.*, {frequencies} FROM matches) m, q, n
+        ),
+        ranked AS (
+            SELECT s.id, s.medicine_id, s.score, medicine.slug,
+                   row_number() OVER (PARTITION BY s.medicine_id ORDER BY s.score DESC, s.id)
+                   AS part,
+                   max(s.score) OVER (PARTITION BY s.medicine_id) AS best
+            FROM scored s JOIN {_MEDICINE} medicine ON medicine.id = s.medicine_id
+        ),
+        medicines AS (
+            SELECT medicine_id, best, slug FROM ranked WHERE part = 1
+            ORDER BY best DESC, slug LIMIT %s OFFSET %s
+        )
+        SELECT r.id, r.part FROM ranked r JOIN medicines USING (medicine_id)
+        WHERE r.part <= %s
+        ORDER BY medicines.best DESC, medicines.slug, r.part
+    """  # noqa: S608 -- table and column names and numbers are ours; the words are parameters
+    return sql, list(words)
+
+
+def _every_word_query(words: Sequence[str]) -> SearchQuery:
+    return functools.reduce(
+        operator.and_, (SearchQuery(word, config=CONFIG, search_type="websearch") for word in words)
+    )
+
+
+class _GroupedHits(Sequence):
+    """Matching parts grouped by medicine, best medicine first; pages run one SQL query each.
+
+    A Sequence for Django's Paginator, as in the whoosh backend: its length is
+    the number of matching medicines.
+    """
+
+    def __init__(self, words: Sequence[str]):
+        self._words = list(words)
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            if not self._words:
+                self._count = 0
+            else:
+                # The medicine rows hold every word of their parts: counting them
+                # is cheaper than grouping every matching part.
+                any_word = _tsquery_sql(self._words, "||")
+                # Table name from the model; the words are parameters.
+                sql = f"SELECT count(*) FROM {_MEDICINE} WHERE vector @@ ({any_word})"  # noqa: S608
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, self._words)
+                    self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        start, stop, _ = item.indices(len(self))
+        if not self._words or start >= stop:
+            return []
+        sql, params = _page_sql(self._words)
+        params += [stop - start, start, api.HITS_PER_MEDICINE]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        ids = [pk for pk, _ in rows]
+        # Only each medicine's best part shows a snippet: ts_headline reads the
+        # whole text, so it runs for those alone.
+        best = [pk for pk, part in rows if part == 1]
+        # Snippets around every word where a part has them all together, else any.
+        headlines = {"any_word_headline": _headline(_any_word_query(self._words), best)}
+        if len(self._words) > 1:
+            headlines["every_word_headline"] = _headline(_every_word_query(self._words), best)
+        documents = (
+            models.SearchDocument.objects.filter(pk__in=ids)
+            .select_related("medicine")
+            .annotate(**headlines)
+            .in_bulk()
+        )
+        grouped: dict[str, list[models.SearchDocument]] = {}
+        for pk in ids:
+            document = documents[pk]
+            grouped.setdefault(document.medicine.slug, []).append(document)
+        return [self._medicine(slug, parts) for slug, parts in grouped.items()]
+
+    @staticmethod
+    def _medicine(slug: str, parts: list[models.SearchDocument]) -> api.MedicineResult:
+        url = api.medicine_url(slug)
+        hits = []
+        seen = set()
+        for document in parts:
+            if document.anchor in seen:
+                continue
+            seen.add(document.anchor)
+            hits.append(
+                api.Hit(
+                    section_key=document.section_key,
+                    section=document.section,
+                    heading=document.title,
+                    anchor=document.anchor,
+                    url=f"{url}#{document.anchor}",
+                    # Only the best part gets a snippet: the others are links.
+                    snippet=marked_snippet(_best_headline(document), document.text)
+                    if not hits
+                    else SafeString(""),
+                )
+            )
+        return api.MedicineResult(slug=slug, name=parts[0].medicine.name, url=url, hits=tuple(hits))
+
+
+def _headline(query: SearchQuery, pks: list[int]) -> Case:
+    """The text around the matched words of the parts ``pks``, markers around them; "" else."""
+    headline = SearchHeadline(
+        "text",
+        query,
+        config=CONFIG,
+        start_sel=MARK_START,
+        stop_sel=MARK_STOP,
+        max_words=SNIPPET_WORDS,
+        min_words=SNIPPET_WORDS // 2,
+        short_word=2,
+        max_fragments=1,
+    )
+    return Case(When(pk__in=pks, then=headline), default=Value(""), output_field=TextField())
+
+
+def _best_headline(document: models.SearchDocument) -> str:
+    every_word = getattr(document, "every_word_headline", "")
+    return every_word if MARK_START in every_word else document.any_word_headline
+
+
+def marked_snippet(headline: str, text: str) -> SafeString:
+    """ts_headline's output made safe: escaped, then its placeholder markers made ``<mark>``.
+
+    ``headline`` is a piece of ``text`` with the matched words between
+    MARK_START and MARK_STOP; an ellipsis shows where text was left out.
+    """
+    plain = headline.replace(MARK_START, "").replace(MARK_STOP, "")
+    pieces: list[SafeString] = [] if text.startswith(plain[:40]) else [escape("… ")]
+    for number, piece in enumerate(_MARKED_RE.split(headline)):
+        if number % 2:
+            pieces.append(format_html("<mark>{}</mark>", piece))
+        else:
+            pieces.append(escape(piece.replace(MARK_START, "").replace(MARK_STOP, "")))
+    if not text.rstrip().endswith(plain.rstrip()[-40:]):
+        pieces.append(escape(" …"))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
+
+
+def exact_match(query: str) -> api.ExactMatch | None:
+    """search.exact_match() on PostgreSQL."""
+    try:
+        return _exact_match(api.normalize_query(query)[: api.MAX_QUERY_LENGTH])
+    except DatabaseError as error:
+        raise api.SearchUnavailable(type(error).__name__) from error
+
+
+def _exact_match(text: str) -> api.ExactMatch | None:
+    normalized = normalize_name(text).replace(",", " ")
+    if not normalized:
+        return None
+    found = list(
+        models.SearchName.objects.filter(normalized=normalized)
+        .values_list("medicine__slug", "medicine__name")
+        .distinct()
+        .order_by()[:2]
+    )
+    if len(found) != 1:
+        return None
+    slug, name = found[0]
+    return api.ExactMatch(slug, name, api.medicine_url(slug))
+
+
+def did_you_mean(query: str) -> str | None:
+    """search.did_you_mean() on PostgreSQL."""
+    try:
+        return _did_you_mean(api.normalize_query(query)[: api.MAX_QUERY_LENGTH])
+    except DatabaseError as error:
+        raise api.SearchUnavailable(type(error).__name__) from error
+
+
+def _did_you_mean(text: str) -> str | None:
+    words = [word.casefold() for word in api._WORD_RE.findall(text)][: api.MAX_TERMS]
+    unknown = _unknown_words(words)
+    changed = False
+    corrected = []
+    for word in words:
+        replacement = _closest_name_word(word) if word in unknown else None
+        if replacement:
+            changed = True
+        corrected.append(replacement or word)
+    return " ".join(corrected) if changed else None
+
+
+def _unknown_words(words: list[str]) -> set[str]:
+    """The words that are not short, a number, a stop word, a name word, or in some part."""
+    checked = sorted(
+        {word for word in words if len(word) >= api.SPELLING_MIN_LENGTH and not word.isdigit()}
+    )
+    if not checked:
+        return set()
+    sql = f"""
+        SELECT u.word FROM unnest(%s::text[]) AS u(word)
+        WHERE numnode(plainto_tsquery('{CONFIG}', u.word)) > 0
+          AND NOT EXISTS (
+              SELECT 1 FROM {models.SearchWord._meta.db_table} w WHERE w.word = u.word
+          )
+          AND NOT EXISTS (
+              SELECT 1 FROM {_DOCUMENT} d WHERE d.vector @@ plainto_tsquery('{CONFIG}', u.word)
+          )
+    """  # noqa: S608 -- table names from the models; the words are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [checked])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _closest_name_word(word: str) -> str | None:
+    """The most similar word of the names and conditions, if it is near enough."""
+    # `%` is pg_trgm's "similar" operator, served by the trigram index; its
+    # threshold (pg_trgm.similarity_threshold) is 0.3 unless a DBA changed it,
+    # hence the check of MIN_SIMILARITY here as well.
+    sql = f"""
+        SELECT word, similarity(word, %s) AS similarity
+        FROM {models.SearchWord._meta.db_table}
+        WHERE word %% %s
+        GROUP BY word
+        ORDER BY similarity DESC, count(*) DESC, word
+        LIMIT 10
+    """  # noqa: S608 -- table name from the model; the word is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [word, word])
+        candidates = cursor.fetchall()
+    for candidate, similarity in candidates:
+        if (
+            similarity >= MIN_SIMILARITY
+            and candidate != word
+            and _edit_distance(word, candidate) <= MAX_EDITS
+        ):
+            return candidate
+    return None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours turning a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def suggest(prefix: str, limit: int) -> list[api.Suggestion]:
+    """search.suggest() on PostgreSQL: names, generic names and brands, not synonyms."""
+    words = [w.casefold() for w in api._WORD_RE.findall(api.normalize_query(prefix))]
+    words = words[: api.MAX_TERMS]
+    if not words or len(words[-1]) < 2:
+        return []
+    typed = " ".join(words)
+    # `words` is " word word ": LIKE '% bac%' is served by the trigram index.
+    names = models.SearchName.objects.exclude(kind="synonym").filter(
+        words__contains=f" {words[-1]}"
+    )
+    for word in words[:-1]:
+        names = names.filter(words__contains=f" {word} ")
+    names = names.annotate(
+        rank=Case(
+            When(words__startswith=f" {typed}", then=0), default=1, output_field=IntegerField()
+        )
+        + Case(When(kind="name", then=0), default=2, output_field=IntegerField())
+    ).order_by("rank", Lower("label"), "medicine__slug")
+    try:
+        found = list(names.select_related("medicine")[:limit])
+    except DatabaseError as error:
+        raise api.SearchUnavailable(type(error).__name__) from error
+    return [
+        api.Suggestion(
+            name.label, name.kind, name.medicine.name, api.medicine_url(name.medicine.slug)
+        )
+        for name in found
+    ]
+
+
+# --- Writing -------------------------------------------------------------------
+
+
+@contextmanager
+def _write_transaction():
+    """One transaction holding the writers' advisory lock; waits up to WRITE_LOCK_TIMEOUT."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)",
+            [f"{int(api.WRITE_LOCK_TIMEOUT * 1000)}ms"],
+        )
+        try:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
+        except OperationalError as error:
+            raise api.IndexBusy(
+                "another process has been writing the search index too long"
+            ) from error
+        yield
+
+
+def index_medicines(medicines: Iterable[models.Medicine]) -> int:
+    """search.index_medicines() on PostgreSQL."""
+    slugs = sorted({medicine.slug for medicine in medicines})
+    if not slugs:
+        return 0
+    count = 0
+    with _write_transaction():
+        models.SearchMedicine.objects.filter(slug__in=slugs).delete()
+        for start in range(0, len(slugs), api.BATCH_SIZE):
+            batch = models.Medicine.objects.filter(slug__in=slugs[start : start + api.BATCH_SIZE])
+            count += _store(api.published_documents(batch))
+    return count
+
+
+def remove_medicine(slug: str) -> None:
+    """search.remove_medicine() on PostgreSQL."""
+    with _write_transaction():
+        models.SearchMedicine.objects.filter(slug=slug).delete()
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None) -> api.RebuildReport:
+    """search.rebuild() on PostgreSQL: one transaction, so searches see the old index until
+    the new one commits."""
+    started = time.perf_counter()
+    medicines = models.Medicine.objects.published().order_by("slug")
+    pks = list(medicines.values_list("pk", flat=True))
+    documents = done = 0
+    with _write_transaction():
+        _delete_everything()
+        if progress:
+            progress(0, len(pks))
+        for start in range(0, len(pks), api.BATCH_SIZE):
+            batch = models.Medicine.objects.filter(pk__in=pks[start : start + api.BATCH_SIZE])
+            pairs = list(api.published_documents(batch))
+            documents += _store(pairs)
+            done += len(pairs)
+            if progress:
+                progress(done, len(pks))
+    return api.RebuildReport(done, documents, time.perf_counter() - started)
+
+
+def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False) -> int:
+    """search.index_documents() on PostgreSQL."""
+    count = 0
+    with _write_transaction():
+        if replace:
+            _delete_everything()
+        for meta, rows in pairs:
+            models.SearchMedicine.objects.filter(slug=meta["slug"]).delete()
+            count += _store([(meta, api.version_documents(meta, rows))])
+    return count
+
+
+def _delete_everything() -> None:
+    # Parts first: each is then one plain DELETE, with nothing left to cascade.
+    for model in (models.SearchDocument, models.SearchName, models.SearchWord):
+        model.objects.all().delete()
+    models.SearchMedicine.objects.all().delete()
+
+
+# Which fields of a document (see search._documents) go into which weight class.
+# The section aliases, the words patients use for a section ("withdrawal" for
+# Stopping), weigh as much as names: whoosh counts them in full beside the
+# heading, and ts_rank would count a second class-B word for little.
+VECTOR_CLASSES = (
+    ("A", ("names", "conditions", "aliases")),
+    ("B", ("heading", "items")),
+    ("C", ("body",)),
+    ("D", ("overview",)),
+)
+_DOCUMENT_COLUMNS = ("medicine_id", "position", "kind", "section_key", "section", "title")
+_DOCUMENT_COLUMNS += ("anchor", "text")
+_DOCUMENT_TYPES = ("bigint", "integer", "text", "text", "text", "text", "text", "text")
+
+
+def _store(pairs: Iterable[tuple[dict, list[dict]]]) -> int:
+    """Insert the rows of some medicines, given as (meta, documents); return documents stored.
+
+    Plain SQL over arrays (``unnest``): one statement per table and batch, the
+    vectors computed by PostgreSQL as the rows go in.
+    """
+    pairs = list(pairs)
+    if not pairs:
+        return 0
+    medicine_ids = _insert_medicines(pairs)
+    parts: list[tuple] = []
+    names, words = [], []
+    for meta, documents in pairs:
+        medicine_id = medicine_ids[meta["slug"]]
+        for position, document in enumerate(documents, start=1):
+            parts.append(_document_values(medicine_id, position, document))
+        overview = next((d for d in documents if d["kind"] == "overview"), None)
+        if overview is not None:
+            names += _name_rows(medicine_id, meta, overview)
+            words += [
+                models.SearchWord(medicine_id=medicine_id, word=word)
+                for word in sorted(set(overview["spell"].split()))
+            ]
+    for start in range(0, len(parts), INSERT_BATCH):
+        _insert_documents(parts[start : start + INSERT_BATCH])
+    models.SearchName.objects.bulk_create(names, batch_size=INSERT_BATCH)
+    models.SearchWord.objects.bulk_create(words, batch_size=INSERT_BATCH)
+    return len(parts)
+
+
+def _insert_medicines(pairs: list[tuple[dict, list[dict]]]) -> dict[str, int]:
+    """Insert the medicine rows; return their ids by slug."""
+    columns = list(
+        zip(
+            *[
+                (
+                    meta["slug"],
+                    meta["version_id"],
+                    meta["name"],
+                    len(documents),
+                    _plain_words(_every_word(documents)),
+                )
+                for meta, documents in pairs
+            ],
+            strict=True,
+        )
+    )
+    sql = f"""
+        INSERT INTO {_MEDICINE} (slug, version_pk, name, document_count, vector)
+        SELECT slug, version_pk, name, document_count, to_tsvector('{CONFIG}', words)
+        FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::integer[], %s::text[])
+             AS u(slug, version_pk, name, document_count, words)
+        RETURNING slug, id
+    """  # noqa: S608 -- table name from the model; the values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in columns])
+        return dict(cursor.fetchall())
+
+
+def _document_values(medicine_id: int, position: int, document: dict) -> tuple:
+    return (
+        medicine_id,
+        position,
+        document["kind"],
+        document["section_key"],
+        document["section"],
+        document.get("title", ""),
+        document["anchor"],
+        _without_markers(document.get("text", "")),
+        *(
+            _plain_words(api._join(document.get(field, "") for field in fields))
+            for _, fields in VECTOR_CLASSES
+        ),
+    )
+
+
+def _insert_documents(rows: list[tuple]) -> None:
+    weighted = [f"weight_{weight.lower()}" for weight, _ in VECTOR_CLASSES]
+    vector = " || ".join(
+        f"setweight(to_tsvector('{CONFIG}', {column}), '{weight}')"
+        for column, (weight, _) in zip(weighted, VECTOR_CLASSES, strict=True)
+    )
+    names = [*_DOCUMENT_COLUMNS, *weighted]
+    types = [*_DOCUMENT_TYPES, *["text"] * len(weighted)]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    sql = f"""
+        INSERT INTO {_DOCUMENT} ({", ".join(_DOCUMENT_COLUMNS)}, vector)
+        SELECT {", ".join(_DOCUMENT_COLUMNS)}, {vector}
+        FROM unnest({arrays}) AS u({", ".join(names)})
+    """  # noqa: S608 -- table and column names are ours; the values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+
+
+def _plain_words(text: str) -> str:
+    """The words of ``text`` as whoosh and queries cut them, one space apart.
+
+    PostgreSQL's own parser reads "levodopa/carbidopa" as a file path and
+    "nhs.uk/x" as an address, single tokens no query word would match.
+    """
+    return " ".join(api._WORD_RE.findall(text))
+
+
+def _every_word(documents: list[dict]) -> str:
+    fields = ("names", "conditions", "heading", "aliases", "items", "body")
+    seen_names = documents[0].get("names", "") if documents else ""
+    texts = [seen_names]
+    for document in documents:
+        texts += [document.get(field, "") for field in fields if field != "names"]
+    return api._join(texts)
+
+
+def _name_rows(medicine_id: int, meta: dict, overview: dict) -> list[models.SearchName]:
+    """One row per name: the labels offered while typing, and the synonyms (exact only)."""
+    rows = {}
+    for label, kind in overview["labels"]:
+        rows.setdefault(_normalized(label), (label, kind))
+    for synonym in meta.get("synonyms", []):
+        rows.setdefault(_normalized(synonym), (synonym, "synonym"))
+    return [
+        models.SearchName(
+            medicine_id=medicine_id,
+            label=label,
+            kind=kind,
+            normalized=normalized,
+            words=f" {' '.join(api._WORD_RE.findall(label.casefold()))} ",
+        )
+        for normalized, (label, kind) in rows.items()
+        if normalized
+    ]
+
+
+def _normalized(name: str) -> str:
+    return normalize_name(name).replace(",", " ")
+
+
+def _without_markers(text: str) -> str:
+    return text.replace(MARK_START, "").replace(MARK_STOP, "")
+
+
+# --- Status --------------------------------------------------------------------
+
+
+def index_status() -> dict:
+    """search.index_status() on PostgreSQL: the index is current when every published
+    version, and nothing else, is indexed."""
+    try:
+        indexed = dict(models.SearchMedicine.objects.values_list("slug", "version_pk"))
+        published = dict(
+            models.Medicine.objects.published().values_list("slug", "published_version_id")
+        )
+    except DatabaseError as error:
+        return {"ok": False, "detail": f"the search tables cannot be read ({type(error).__name__})"}
+    differing = {
+        slug
+        for slug in published.keys() | indexed.keys()
+        if published.get(slug) != indexed.get(slug)
+    }
+    if differing:
+        noun = "medicine differs" if len(differing) == 1 else "medicines differ"
+        return {
+            "ok": False,
+            "detail": f"the search index is stale: {len(differing)} {noun} from the database",
+        }
+    noun = "medicine" if len(indexed) == 1 else "medicines"
+    return {"ok": True, "detail": f"{len(indexed)} {noun} indexed in PostgreSQL"}
