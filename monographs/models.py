@@ -412,3 +412,16 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class SearchLexeme(models.Model):
+    """A word of the indexed parts, as stemmed, and how many parts hold it: how rare it is."""
+
+    lexeme = models.TextField(unique=True)
+    documents = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["lexeme"]
+
+    def __str__(self) -> str:
+        return self.lexeme

@@ -3,9 +3,9 @@
 Imported only by search.py, which hands its public functions over to this
 module when ``settings.SEARCH_BACKEND`` is ``"postgres"`` (the default on a
 PostgreSQL database). The index is rows in the same database as the content
-(models.SearchMedicine, SearchDocument, SearchName, SearchWord, migration
-0003), so a version published through any app server is found by every other
-one as soon as its transaction commits.
+(models.SearchMedicine, SearchDocument, SearchName, SearchWord, SearchLexeme;
+migrations 0003 and 0004), so a version published through any app server is
+found by every other one as soon as its transaction commits.
 
 It indexes exactly the documents search.py builds for whoosh (one per
 section, ``###`` part, side effect and interaction row) and answers with the
@@ -20,9 +20,11 @@ same result types:
 - the patient's text is cut into plain words first and each word goes through
   ``websearch_to_tsquery``, so operators, quotes and field names are just words
   and no input can make a query fail. Parts with any word match; ``ts_rank``
-  with the weights above, times each word's rarity, ranks them, tripled for
-  parts with every word; the results are grouped by medicine in the order of
-  each one's best part (see _page_sql).
+  with the weights above, times each word's rarity (BM25's idf, from the
+  count of parts holding each word kept in SearchLexeme), ranks them, tripled
+  for parts with every word; the results are grouped by medicine in the order
+  of each one's best part (see _page_sql). A word found in a large share of
+  all parts only adds to the score of parts a rarer word found (COMMON_SHARE).
 - snippets come from ``ts_headline`` with private-use placeholder markers; the
   text is HTML-escaped first and only then do the placeholders become
   ``<mark>``, so nothing in a monograph can add markup.
@@ -35,6 +37,7 @@ same result types:
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import re
 import time
@@ -70,12 +73,20 @@ SNIPPET_WORDS = 35
 # MAX_EDITS edits away.
 MIN_SIMILARITY = 0.3
 MAX_EDITS = 2
+# A word in more than this share of all parts ("take", "dose") does not bring
+# parts into the results by itself: it only adds to the score of the parts that
+# another word of the query brought in. Ranking every part that says "take"
+# would cost more than the rest of the search together. How many parts hold
+# each word is kept in models.SearchLexeme as the index is written; a query of
+# common words alone uses them all.
+COMMON_SHARE = 0.2
 # pg_advisory_xact_lock key of index writers: "drug" in ASCII.
 WRITE_LOCK_KEY = 0x64727567
 INSERT_BATCH = 500
 
 _DOCUMENT = models.SearchDocument._meta.db_table
 _MEDICINE = models.SearchMedicine._meta.db_table
+_LEXEME = models.SearchLexeme._meta.db_table
 
 
 # --- Querying ------------------------------------------------------------------
@@ -85,10 +96,12 @@ def search(query: str, page, per_page: int) -> api.SearchResults:
     """search.search() on PostgreSQL."""
     text = api.normalize_query(query)[: api.MAX_QUERY_LENGTH]
     words = _query_words(text)
+    spelling = _spelling_words(text)
     try:
         exact = _exact_match(text)
-        suggestion = _did_you_mean(text)
-        groups = _GroupedHits(words)
+        unknown, frequencies, total = _word_facts(spelling, words)
+        suggestion = _corrected(spelling, unknown)
+        groups = _GroupedHits(words, frequencies, total)
         result_page = Paginator(groups, per_page).get_page(page)
         total = len(groups)
     except DatabaseError as error:
@@ -126,23 +139,28 @@ def _any_word_query(words: Sequence[str]) -> SearchQuery:
     )
 
 
-def _page_sql(words: Sequence[str]) -> tuple[str, list]:
+def _page_sql(
+    words: Sequence[str], frequencies: dict[str, int], total: int, selective: Sequence[str]
+) -> tuple[str, list]:
     """SQL for the ids and ranks (1 = best) of the best parts of a page of medicines, and its
     parameters.
 
     A part's score adds up, for each word, ``ts_rank`` (weighted by field) times
-    the word's inverse document frequency, as BM25 weighs it: a word in most
-    parts ("take") counts for little beside a rarer one ("stop"). Parts with every
-    word score ALL_WORDS_FACTOR times as much. Each medicine brings its best
-    HITS_PER_MEDICINE parts; medicines go in the order of their best part, ties
-    by slug so pages never overlap. The last three parameters (LIMIT, OFFSET and
-    parts per medicine) are the caller's.
+    the word's inverse document frequency as BM25 weighs it (``frequencies`` of
+    ``total`` parts): a word in most parts ("take") counts for little beside a
+    rarer one ("stop"). Parts with every word score ALL_WORDS_FACTOR times as
+    much. Only the parts with a ``selective`` word take part (see COMMON_SHARE).
+    Each medicine brings its best HITS_PER_MEDICINE parts; medicines go in the
+    order of their best part, ties by slug so pages never overlap. The last
+    three parameters (LIMIT, OFFSET and parts per medicine) are the caller's.
     """
     columns = [f"w{number}" for number in range(len(words))]
     query_columns = ", ".join(
         f"websearch_to_tsquery('{CONFIG}', %s) AS {column}" for column in columns
     )
-    any_word = " || ".join(f"q.{column}" for column in columns)
+    any_word = " || ".join(
+        f"q.{column}" for column, word in zip(columns, words, strict=True) if word in selective
+    )
     # Each part's rank for each word, in one pass over the matching parts.
     ranks = ", ".join(
         f"ts_rank('{RANK_WEIGHTS}', d.vector, q.{column}) AS r{column}" for column in columns
@@ -151,32 +169,21 @@ def _page_sql(words: Sequence[str]) -> tuple[str, list]:
     has_every_word = " AND ".join(
         f"(r{column} > 0 OR numnode(q.{column}) = 0)" for column in columns
     )
-    # How many matching parts have each word: its document frequency.
-    frequencies = ", ".join(
-        f"(count(*) FILTER (WHERE r{column} > 0) OVER ())::float8 AS f{column}"
-        for column in columns
-    )
     score = " + ".join(
-        # In float8: numeric arithmetic would cost more than all the ranking.
-        f"ln(1 + (n.total - f{column} + 0.5) / (f{column} + 0.5)) * r{column}"
-        for column in columns
+        f"{_idf(frequencies.get(word, 0), total):.6f} * r{column}"
+        for column, word in zip(columns, words, strict=True)
     )
     sql = f"""
         WITH q AS (SELECT {query_columns}),
-        matches AS (
-            SELECT d.id, d.medicine_id, {ranks} FROM {_DOCUMENT} d, q
-            WHERE d.vector @@ ({any_word})
-        ),
-        n AS (
-            SELECT greatest(coalesce(sum(document_count), 0), 1)::float8 AS total
-            FROM {_MEDICINE}
-        ),
         scored AS (
             SELECT m.id, m.medicine_id,
                    ({score})
                    * CASE WHEN {has_every_word} THEN {ALL_WORDS_FACTOR} ELSE 1 END
                    AS score
-            FROM (SELECT matches.*, {frequencies} FROM matches) m, q, n
+            FROM (
+                SELECT d.id, d.medicine_id, {ranks} FROM {_DOCUMENT} d, q
+                WHERE d.vector @@ ({any_word})
+            ) m, q
         ),
         ranked AS (
             SELECT s.id, s.medicine_id, s.score, medicine.slug,
@@ -196,6 +203,11 @@ def _page_sql(words: Sequence[str]) -> tuple[str, list]:
     return sql, list(words)
 
 
+def _idf(frequency: int, total: int) -> float:
+    """BM25's inverse document frequency of a word in ``frequency`` of ``total`` parts."""
+    return math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+
+
 def _every_word_query(words: Sequence[str]) -> SearchQuery:
     return functools.reduce(
         operator.and_, (SearchQuery(word, config=CONFIG, search_type="websearch") for word in words)
@@ -209,8 +221,14 @@ class _GroupedHits(Sequence):
     the number of matching medicines.
     """
 
-    def __init__(self, words: Sequence[str]):
+    def __init__(self, words: Sequence[str], frequencies: dict[str, int], total: int):
         self._words = list(words)
+        self._frequencies = frequencies
+        self._total = max(total, 1)
+        # The words that bring parts in: found somewhere, and not common (COMMON_SHARE).
+        self._selective = [
+            word for word in words if 0 < frequencies.get(word, 0) < COMMON_SHARE * self._total
+        ] or list(words)
         self._count: int | None = None
 
     def __len__(self) -> int:
@@ -220,11 +238,11 @@ class _GroupedHits(Sequence):
             else:
                 # The medicine rows hold every word of their parts: counting them
                 # is cheaper than grouping every matching part.
-                any_word = _tsquery_sql(self._words, "||")
+                any_word = _tsquery_sql(self._selective, "||")
                 # Table name from the model; the words are parameters.
                 sql = f"SELECT count(*) FROM {_MEDICINE} WHERE vector @@ ({any_word})"  # noqa: S608
                 with connection.cursor() as cursor:
-                    cursor.execute(sql, self._words)
+                    cursor.execute(sql, self._selective)
                     self._count = cursor.fetchone()[0]
         return self._count
 
@@ -234,7 +252,7 @@ class _GroupedHits(Sequence):
         start, stop, _ = item.indices(len(self))
         if not self._words or start >= stop:
             return []
-        sql, params = _page_sql(self._words)
+        sql, params = _page_sql(self._words, self._frequencies, self._total, self._selective)
         params += [stop - start, start, api.HITS_PER_MEDICINE]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -356,8 +374,17 @@ def did_you_mean(query: str) -> str | None:
 
 
 def _did_you_mean(text: str) -> str | None:
-    words = [word.casefold() for word in api._WORD_RE.findall(text)][: api.MAX_TERMS]
-    unknown = _unknown_words(words)
+    spelling = _spelling_words(text)
+    unknown, _, _ = _word_facts(spelling, [])
+    return _corrected(spelling, unknown)
+
+
+def _spelling_words(text: str) -> list[str]:
+    return [word.casefold() for word in api._WORD_RE.findall(text)][: api.MAX_TERMS]
+
+
+def _corrected(words: list[str], unknown: set[str]) -> str | None:
+    """``words`` with each unknown one replaced by the closest name word; None if none is."""
     changed = False
     corrected = []
     for word in words:
@@ -368,26 +395,43 @@ def _did_you_mean(text: str) -> str | None:
     return " ".join(corrected) if changed else None
 
 
-def _unknown_words(words: list[str]) -> set[str]:
-    """The words that are not short, a number, a stop word, a name word, or in some part."""
-    checked = sorted(
-        {word for word in words if len(word) >= api.SPELLING_MIN_LENGTH and not word.isdigit()}
-    )
-    if not checked:
-        return set()
+def _word_facts(spelling: list[str], searched: list[str]) -> tuple[set[str], dict[str, int], int]:
+    """What the index knows of some words, in one query of its word statistics.
+
+    Returns the words of ``spelling`` that are unknown (not short, a number, a
+    stop word, a name word, or in some part: "did you mean" looks for them),
+    for each word of ``searched`` how many parts hold it, and how many parts
+    there are.
+    """
+    spell = {word for word in spelling if len(word) >= api.SPELLING_MIN_LENGTH}
+    spell = {word for word in spell if not word.isdigit()}
+    words = sorted(spell | set(searched))
+    if not words:
+        return set(), {}, 0
     sql = f"""
-        SELECT u.word FROM unnest(%s::text[]) AS u(word)
-        WHERE numnode(plainto_tsquery('{CONFIG}', u.word)) > 0
-          AND NOT EXISTS (
-              SELECT 1 FROM {models.SearchWord._meta.db_table} w WHERE w.word = u.word
-          )
-          AND NOT EXISTS (
-              SELECT 1 FROM {_DOCUMENT} d WHERE d.vector @@ plainto_tsquery('{CONFIG}', u.word)
-          )
+        WITH facts AS (
+            SELECT u.word, u.spell,
+                   numnode(plainto_tsquery('{CONFIG}', u.word)) > 0 AS has_lexemes,
+                   coalesce((
+                       SELECT max(l.documents) FROM {_LEXEME} l
+                       WHERE l.lexeme = ANY(tsvector_to_array(to_tsvector('{CONFIG}', u.word)))
+                   ), 0) AS documents
+            FROM unnest(%s::text[], %s::boolean[]) AS u(word, spell)
+        )
+        SELECT f.word,
+               f.spell AND f.has_lexemes AND f.documents = 0 AND NOT EXISTS (
+                   SELECT 1 FROM {models.SearchWord._meta.db_table} w WHERE w.word = f.word
+               ),
+               f.documents,
+               (SELECT coalesce(sum(document_count), 0) FROM {_MEDICINE})
+        FROM facts f
     """  # noqa: S608 -- table names from the models; the words are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [checked])
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(sql, [words, [word in spell for word in words]])
+        rows = cursor.fetchall()
+    unknown = {word for word, is_unknown, _, _ in rows if is_unknown}
+    frequencies = {word: documents for word, _, documents, _ in rows}
+    return unknown, frequencies, rows[0][3]
 
 
 def _closest_name_word(word: str) -> str | None:
@@ -489,7 +533,7 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
         return 0
     count = 0
     with _write_transaction():
-        models.SearchMedicine.objects.filter(slug__in=slugs).delete()
+        _delete_medicines(slugs)
         for start in range(0, len(slugs), api.BATCH_SIZE):
             batch = models.Medicine.objects.filter(slug__in=slugs[start : start + api.BATCH_SIZE])
             count += _store(api.published_documents(batch))
@@ -499,7 +543,7 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
 def remove_medicine(slug: str) -> None:
     """search.remove_medicine() on PostgreSQL."""
     with _write_transaction():
-        models.SearchMedicine.objects.filter(slug=slug).delete()
+        _delete_medicines([slug])
 
 
 def rebuild(progress: Callable[[int, int], None] | None = None) -> api.RebuildReport:
@@ -530,7 +574,7 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
         if replace:
             _delete_everything()
         for meta, rows in pairs:
-            models.SearchMedicine.objects.filter(slug=meta["slug"]).delete()
+            _delete_medicines([meta["slug"]])
             count += _store([(meta, api.version_documents(meta, rows))])
     return count
 
@@ -540,6 +584,44 @@ def _delete_everything() -> None:
     for model in (models.SearchDocument, models.SearchName, models.SearchWord):
         model.objects.all().delete()
     models.SearchMedicine.objects.all().delete()
+    models.SearchLexeme.objects.all().delete()
+
+
+def _delete_medicines(slugs: list[str]) -> None:
+    """Take some medicines out of the index, and their parts out of the word counts."""
+    ids = list(models.SearchMedicine.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    if not ids:
+        return
+    _count_lexemes(ids, subtract=True)
+    models.SearchMedicine.objects.filter(pk__in=ids).delete()
+
+
+def _count_lexemes(medicine_ids: list[int], *, subtract: bool = False) -> None:
+    """Add (or take away) the words of these medicines' parts to SearchLexeme's counts.
+
+    ts_stat() counts, for each lexeme, the parts holding it; it takes its rows
+    as the text of a query, here over nothing but the given whole numbers.
+    """
+    parts = (
+        f"SELECT vector FROM {_DOCUMENT} "  # noqa: S608 -- table name from the model; whole numbers
+        f"WHERE medicine_id IN ({', '.join(str(int(pk)) for pk in medicine_ids)})"
+    )
+    with connection.cursor() as cursor:
+        if subtract:
+            cursor.execute(
+                f"UPDATE {_LEXEME} l SET documents = l.documents - s.ndoc "  # noqa: S608
+                "FROM ts_stat(%s) s WHERE l.lexeme = s.word",
+                [parts],
+            )
+            cursor.execute(f"DELETE FROM {_LEXEME} WHERE documents = 0")  # noqa: S608
+        else:
+            cursor.execute(
+                f"INSERT INTO {_LEXEME} (lexeme, documents) "  # noqa: S608
+                "SELECT word, ndoc FROM ts_stat(%s) "
+                "ON CONFLICT (lexeme) DO UPDATE SET documents = "
+                f"{_LEXEME}.documents + EXCLUDED.documents",
+                [parts],
+            )
 
 
 # Which fields of a document (see search._documents) go into which weight class.
@@ -582,6 +664,7 @@ def _store(pairs: Iterable[tuple[dict, list[dict]]]) -> int:
             ]
     for start in range(0, len(parts), INSERT_BATCH):
         _insert_documents(parts[start : start + INSERT_BATCH])
+    _count_lexemes(list(medicine_ids.values()))
     models.SearchName.objects.bulk_create(names, batch_size=INSERT_BATCH)
     models.SearchWord.objects.bulk_create(words, batch_size=INSERT_BATCH)
     return len(parts)

@@ -7,6 +7,7 @@ Search tests taking ``search_backend`` run once per search backend the test
 database offers. Tests marked ``postgres`` need PostgreSQL and Redis servers
 (``services``), found through DATABASE_URL and CACHE_URL when those point at
 them, else at their usual local addresses; without them they fail, saying so.
+They run when the test database is PostgreSQL and are deselected on SQLite.
 """
 
 import os
@@ -43,6 +44,21 @@ def search_backends() -> list[str]:
 def pytest_generate_tests(metafunc):
     if "search_backend" in metafunc.fixturenames:
         metafunc.parametrize("search_backend", search_backends(), indirect=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a SQLite test database, deselect the tests marked ``postgres`` (not skip them).
+
+    They need PostgreSQL (and Redis): they run when the tests run on PostgreSQL,
+    as in bin/run-tests' second pass, and fail there, saying why, if a server
+    is missing.
+    """
+    if database_is_postgresql():
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgres")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
 
 
 @pytest.fixture

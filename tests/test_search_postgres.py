@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from monographs import search, search_postgres
-from monographs.models import SearchDocument, SearchMedicine
+from monographs.models import Medicine, SearchDocument, SearchLexeme, SearchMedicine
 from tests.conftest import database_is_postgresql
 from tests.factories import BACLOFEN, load_baclofen, load_files
 
@@ -202,3 +202,46 @@ def test_a_word_found_in_some_part_is_not_corrected(postgres_index):
     # "lactose" is no name, but baclofen's contents mention it.
     assert search.did_you_mean("lactose") is None
     assert search.did_you_mean("lactose free") is None
+
+
+def _word_counts() -> tuple[dict[str, int], dict[str, int]]:
+    """The stored counts of parts per word, and the same counted afresh."""
+    stored = dict(SearchLexeme.objects.values_list("lexeme", "documents"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word, ndoc FROM ts_stat('SELECT vector FROM monographs_searchdocument')"
+        )
+        counted = dict(cursor.fetchall())
+    return stored, counted
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_word_counts_follow_every_change_of_the_index(postgres_index):
+    stored, counted = _word_counts()
+    assert stored == counted
+    assert stored["baclofen"] > stored["placebrin"] > 0
+
+    search.remove_medicine("placebrine")
+    stored, counted = _word_counts()
+    assert stored == counted
+    assert "placebrin" not in stored
+
+    search.index_medicines(Medicine.objects.all())
+    assert _word_counts()[0] == _word_counts()[1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_word_in_most_parts_does_not_bring_parts_in_beside_a_rarer_one(postgres_index):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT documents FROM monographs_searchlexeme WHERE lexeme = 'take'")
+        take = cursor.fetchone()[0]
+    assert take > search_postgres.COMMON_SHARE * SearchDocument.objects.count()
+
+    rare_and_common = search.search("lactose take")
+    common_alone = search.search("take")
+
+    assert [m.slug for m in rare_and_common.medicines] == ["baclofen"]
+    assert rare_and_common.medicines[0].best.section_key == "contents"
+    assert common_alone.total == 2  # alone, a common word still finds everything
