@@ -38,7 +38,6 @@ from django.utils import timezone
 from weasyprint import HTML, URLFetcher
 
 from . import models
-from .parsing import BAND_BY_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -162,36 +161,12 @@ SHORT_BAND_EFFECTS = 8
 
 
 def _sections(version: models.Version, urgent_alerts: list) -> list[dict]:
-    """Each section of `version` with its blocks, each block with the rows it shows.
-
-    The same pairing of blocks and rows as the web page (views._monograph_context):
-    a dosing card finds its entry and an FAQ its answer by anchor, a band its
-    effects by the band named in its title, the urgent-help block the urgent alerts.
-    """
-    dosing = {entry.anchor: entry for entry in version.dosing.all()}
-    faqs = {faq.anchor: faq for faq in version.faqs.all()}
-    effects: dict[str, list[models.SideEffect]] = {}
-    for effect in version.side_effects.all():
-        effects.setdefault(effect.band, []).append(effect)
-    sections = []
-    for section in version.sections.all():
-        blocks = []
-        for block in section.blocks.all():
-            item = {"block": block, "kind": block.kind}
-            if block.kind == "dosing":
-                item["entry"] = dosing.get(block.anchor)
-            elif block.kind == "band":
-                band = BAND_BY_NAME[block.title.casefold()]
-                band_effects = effects.get(band.key, [])
-                item["band"] = band
-                item["effects"] = band_effects
-                item["short"] = len(band_effects) <= SHORT_BAND_EFFECTS
-            elif block.kind == "urgent_help":
-                item["alerts"] = urgent_alerts
-            elif block.kind == "faq":
-                item["faq"] = faqs.get(block.anchor)
-            blocks.append(item)
-        sections.append({"section": section, "blocks": blocks})
+    """The page's sections with their rows, plus which bands are short enough to keep whole."""
+    sections = version.sections_with_rows(urgent_alerts)
+    for section in sections:
+        for item in section["blocks"]:
+            if item["kind"] == "band":
+                item["short"] = len(item["effects"]) <= SHORT_BAND_EFFECTS
     return sections
 
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .parsing import BANDS
+from .parsing import BAND_BY_NAME, BANDS
 
 BAND_CHOICES = [(band.key, band.name) for band in BANDS]
 BAND_MEANINGS = {band.key: band.meaning for band in BANDS}
@@ -139,6 +139,38 @@ class Version(models.Model):
     @property
     def is_current(self) -> bool:
         return self.medicine.published_version_id == self.pk
+
+    def sections_with_rows(self, urgent_alerts: list) -> list[dict]:
+        """Each section with its blocks, each block with the rows it shows.
+
+        The one pairing of blocks and rows that the page and the leaflet share: a
+        dosing card finds its entry and an FAQ its answer by anchor, a band its
+        effects by the band named in its title, the urgent-help block the urgent
+        alerts. Uses the prefetched rows, so it adds no queries of its own.
+        """
+        dosing = {entry.anchor: entry for entry in self.dosing.all()}
+        faqs = {faq.anchor: faq for faq in self.faqs.all()}
+        effects: dict[str, list[SideEffect]] = {}
+        for effect in self.side_effects.all():
+            effects.setdefault(effect.band, []).append(effect)
+        sections = []
+        for section in self.sections.all():
+            blocks = []
+            for block in section.blocks.all():
+                item = {"block": block, "kind": block.kind}
+                if block.kind == "dosing":
+                    item["entry"] = dosing.get(block.anchor)
+                elif block.kind == "band":
+                    band = BAND_BY_NAME[block.title.casefold()]
+                    item["band"] = band
+                    item["effects"] = effects.get(band.key, [])
+                elif block.kind == "urgent_help":
+                    item["alerts"] = urgent_alerts
+                elif block.kind == "faq":
+                    item["faq"] = faqs.get(block.anchor)
+                blocks.append(item)
+            sections.append({"section": section, "blocks": blocks})
+        return sections
 
 
 class Section(models.Model):

@@ -37,8 +37,8 @@ from django.views.decorators.http import condition, require_safe
 
 from monographs import leaflets, pagecache, rendering, search
 from monographs.forms import SearchForm
-from monographs.models import Alert, Medicine, Name, Reference, SideEffect, Version
-from monographs.parsing import BAND_BY_NAME, DOI_IN_TEXT_RE
+from monographs.models import Alert, Medicine, Name, Reference, Version
+from monographs.parsing import DOI_IN_TEXT_RE
 
 logger = logging.getLogger(__name__)
 
@@ -210,30 +210,8 @@ def _version_with_rows(pk: int) -> Version:
 def _monograph_context(page_version: Version, state: pagecache.PageState) -> dict:
     alerts = list(page_version.alerts.all())
     interactions = list(page_version.interactions.all())
-    dosing = {entry.anchor: entry for entry in page_version.dosing.all()}
-    faqs = {faq.anchor: faq for faq in page_version.faqs.all()}
-    effects: dict[str, list[SideEffect]] = {}
-    for effect in page_version.side_effects.all():
-        effects.setdefault(effect.band, []).append(effect)
     urgent = [alert for alert in alerts if alert.kind == Alert.Kind.URGENT]
-
-    sections = []
-    for section in page_version.sections.all():
-        blocks = []
-        for block in section.blocks.all():
-            item = {"block": block, "kind": block.kind}
-            if block.kind == "dosing":
-                item["entry"] = dosing.get(block.anchor)
-            elif block.kind == "band":
-                band = BAND_BY_NAME[block.title.casefold()]
-                item["band"] = band
-                item["effects"] = effects.get(band.key, [])
-            elif block.kind == "urgent_help":
-                item["alerts"] = urgent
-            elif block.kind == "faq":
-                item["faq"] = faqs.get(block.anchor)
-            blocks.append(item)
-        sections.append({"section": section, "blocks": blocks})
+    sections = page_version.sections_with_rows(urgent)
 
     medicine = page_version.medicine
     canonical = _absolute(
