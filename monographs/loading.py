@@ -27,7 +27,13 @@ from django.utils import timezone
 
 from . import models
 from .parsing import Monograph, MonographError, Problem, parse_bytes
-from .rendering import html_to_text, render_inline, render_markdown, render_tokens, tokens_text
+from .rendering import (
+    html_to_text,
+    render_inline_with_text,
+    render_markdown,
+    render_tokens,
+    tokens_text,
+)
 
 # Sent after the transaction that published versions has committed, with
 # `versions`: the Version objects that became current.
@@ -427,8 +433,8 @@ def project_rows(document: Monograph) -> dict[str, list[dict]]:
         return str(html), html_to_text(html)
 
     def inline(text: str) -> tuple[str, str]:
-        html = render_inline(text)
-        return str(html), html_to_text(html)
+        html, plain = render_inline_with_text(text)
+        return str(html), plain
 
     def inline_row(text: str) -> dict:
         html, plain = inline(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import re
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -134,11 +135,34 @@ def tokens_text(tokens) -> str:
     return " ".join("".join(words).split())
 
 
+# Text with none of these characters has no inline Markdown in it (emphasis,
+# code, links, escapes, entities, HTML, line breaks): it renders as itself.
+_PLAIN_TEXT = re.compile(r"[^\\`*_~\[\]!<>&]*")
+
+
+def _is_plain(text: str) -> bool:
+    # isprintable() also rules out control characters and every space but " ",
+    # which markdown-it or the sanitiser would rewrite.
+    return text.isprintable() and _PLAIN_TEXT.fullmatch(text) is not None
+
+
 def render_inline(text: str) -> SafeString:
     """Render one line of inline Markdown (bold, links) with no paragraph around it."""
     if not text:
         return mark_safe("")
+    if _is_plain(text):
+        # What markdown-it and nh3 would make of it, without running them: most
+        # list items (side effects, takeaways) are plain sentences.
+        return mark_safe(text)  # noqa: S308 -- no character here can start markup
     return _clean(_markdown.renderInline(text), INLINE_TAGS)
+
+
+def render_inline_with_text(text: str) -> tuple[SafeString, str]:
+    """render_inline(text) and the plain text of that HTML, as the loader stores both."""
+    html = render_inline(text)
+    if _is_plain(text):
+        return html, " ".join(text.split())
+    return html, html_to_text(html)
 
 
 def strip_markdown(text: str) -> str:

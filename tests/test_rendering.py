@@ -214,3 +214,51 @@ def test_rendering_parsed_tokens_gives_the_same_html_as_rendering_the_markdown()
         html = render_markdown(markdown)
         assert render_tokens(tokens) == html
         assert tokens_text(tokens) == html_to_text(html)
+
+
+def _reference_inline(text: str) -> tuple[str, str]:
+    """render_inline without its plain-text shortcut: markdown-it, then nh3."""
+    from monographs.rendering import INLINE_TAGS, _clean, _markdown
+
+    html = _clean(_markdown.renderInline(text), INLINE_TAGS) if text else ""
+    return str(html), html_to_text(html)
+
+
+def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would():
+    import random
+
+    from monographs.rendering import render_inline_with_text
+
+    curated = [
+        "Feeling sleepy",
+        ' "Quoted" and \'single\' words ',
+        "Up to 1 in 10 people; 5 mg (three times a day) = 15 mg/day, 2-3 weeks",
+        "µg, ≥ 20 °C, naïve, Ünïcödé, עברית, 😀",
+        "tab\there",
+        "no\u00a0break",
+        "line\nbreak",
+        "two  spaces",
+        "ends with two spaces  ",
+        "http://example.com/a_b",
+        "A&E",
+        "1. not a list",
+        "# not a heading",
+        "- not a list",
+        "> not a quote",
+        "a | b | c",
+        "x\x00y\x07z",
+    ]
+    alphabet = 'ab Z09 .,;:-+=/()"\'#|%$@^?{}\t\u00a0\u2028é😀\\`*_~[]!<>&\n'
+    generator = random.Random(20261126)
+    generated = [
+        "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 24)))
+        for _ in range(3000)
+    ]
+    plain = 0
+    for text in curated + generated:
+        html, words = render_inline_with_text(text)
+        assert (str(html), words) == _reference_inline(text), text
+        assert str(render_inline(text)) == str(html)
+        plain += html == text
+    # The shortcut is taken for ordinary text, not only for the empty string.
+    assert plain > 300
