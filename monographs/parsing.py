@@ -20,6 +20,8 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .tree_tokens import block_tokens
+
 MAX_FILE_BYTES = 1_000_000
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -441,7 +443,9 @@ class _Parser:
     def parse(self) -> Monograph:
         meta, field_lines = self._parse_front_matter()
         body = "\n".join(self.lines[self.body_offset :])
-        tokens = _new_markdown().parse(body)
+        tokens = block_tokens(body)
+        if tokens is None:
+            tokens = _new_markdown().parse(body)
         self._check_inline_safety(tokens)
         sections = self._split_sections(tokens)
         result = self._parse_sections(sections)

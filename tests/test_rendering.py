@@ -231,7 +231,7 @@ def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would()
 
     curated = [
         "Feeling sleepy",
-        ' "Quoted" and \'single\' words ',
+        " \"Quoted\" and 'single' words ",
         "Up to 1 in 10 people; 5 mg (three times a day) = 15 mg/day, 2-3 weeks",
         "µg, ≥ 20 °C, naïve, Ünïcödé, עברית, 😀",
         "tab\there",
@@ -248,7 +248,7 @@ def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would()
         "a | b | c",
         "x\x00y\x07z",
     ]
-    alphabet = 'ab Z09 .,;:-+=/()"\'#|%$@^?{}\t\u00a0\u2028é😀\\`*_~[]!<>&\n'
+    alphabet = "ab Z09 .,;:-+=/()\"'#|%$@^?{}\t\u00a0\u2028é😀\\`*_~[]!<>&\n"
     generator = random.Random(20261126)
     generated = [
         "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 24)))

@@ -1,0 +1,326 @@
+"""markdown-it-py's block tokens, built from markdown-it-pyrs's syntax tree.
+
+parsing.py reads a monograph as markdown-it-py's token stream (types, line
+maps, inline children) and rendering.py renders those tokens. Parsing a 38 KB
+monograph in pure Python takes about 10 ms, most of a large load's work.
+markdown-it-pyrs, the Rust port of the same parser from the same project
+(executablebooks), parses the same CommonMark with tables and strikethrough
+about ten times faster, but answers with a tree. `block_tokens` rebuilds the
+token stream from that tree for the Markdown that monographs are written in:
+headings, paragraphs, lists, tables, emphasis, code spans and plain links.
+
+For anything else (raw HTML, images, code blocks, quotes, rules, tabs, links
+with unusual addresses, setext headings) it returns None and the caller parses
+with markdown-it-py, which stays the reference: tests/test_tree_tokens.py
+checks that both give the same tokens, field by field, for every monograph the
+project has.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+import markdown_it_pyrs
+from markdown_it.token import Token
+
+_parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
+
+# Text that may mean something the fast path does not build: raw HTML and
+# autolinks ("<"), tabs and carriage returns (indentation columns), NUL
+# (replaced by the parser), images, escaped table pipes, and link targets
+# other than web, mail and site addresses (markdown-it-pyrs drops links it
+# thinks unsafe, where parsing.py must see them to report them), and runs of
+# three emphasis marks (nested emphasis leaves tokens in an order of its own).
+_UNSUPPORTED = re.compile(r"[<\t\r\x00]|!\[|\\\||\*\*\*|___|\]\((?!\s*(?:https?://|mailto:|/|#))")
+
+_INLINE_MARKUP = {
+    "em": ("em", None),
+    "strong": ("strong", None),
+    "strikethrough": ("s", "~~"),
+    "link": ("a", ""),
+}
+
+
+class _Unsupported(Exception):
+    """The tree holds something the fast path does not rebuild."""
+
+
+def block_tokens(text: str) -> list[Token] | None:
+    """The tokens markdown-it-py would give for `text`, or None to ask it instead."""
+    if _UNSUPPORTED.search(text):
+        return None
+    builder = _Builder(text)
+    try:
+        builder.blocks(_parser.tree(text).children, level=0, tight=False, indent=0, end=0, start=0)
+    except _Unsupported:
+        return None
+    return builder.tokens
+
+
+class _Builder:
+    def __init__(self, text: str):
+        self.source = text.encode("utf-8")
+        self.line_starts = [0]
+        self.line_starts += [m.end() for m in re.finditer(rb"\n", self.source)]
+        self.tokens: list[Token] = []
+
+    # --- positions ---
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def line_map(self, node) -> list[int]:
+        start, end = node.srcmap
+        # The line after the node's last character: trailing blank lines are
+        # not part of it (parsing.py strips them from a block's source anyway).
+        return [self.line_of(start), self.line_of(max(start, end - 1)) + 1]
+
+    def line_bytes(self, line: int) -> bytes:
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else None
+        return self.source[start:end]
+
+    def line_text(self, line: int) -> str:
+        return self.line_bytes(line).decode("utf-8")
+
+    def column_of(self, offset: int) -> int:
+        line_start = self.line_starts[self.line_of(offset)]
+        return len(self.source[line_start:offset].decode("utf-8"))
+
+    # --- block tokens ---
+
+    def push(self, type_: str, tag: str, nesting: int, level: int, **fields) -> Token:
+        token = Token(type_, tag, nesting, level=level, block=True, **fields)
+        self.tokens.append(token)
+        return token
+
+    def blocks(self, nodes, level: int, tight: bool, indent: int, end: int, start: int) -> None:
+        """Tokens for block `nodes`, in a container whose content starts at byte
+        `start`, column `indent`, and ends at byte `end`."""
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            name = node.name
+            if name == "paragraph":
+                self.paragraph(node.srcmap, node.children, level, tight, indent)
+            elif name == "heading":
+                self.heading(node, level)
+            elif name in ("bullet_list", "ordered_list"):
+                self.list(node, level)
+            elif name == "table":
+                self.table(node, level)
+            elif tight and name not in _BLOCK_NAMES:
+                # A tight list item's paragraph is not in the tree: its inline
+                # nodes are the item's children.
+                stop = index
+                while stop < len(nodes) and nodes[stop].name not in _BLOCK_NAMES:
+                    stop += 1
+                # Inline nodes' own source positions are not reliable at their
+                # ends; the paragraph ends where the next block or the item does.
+                span = (
+                    start if index == 0 else nodes[index].srcmap[0],
+                    nodes[stop].srcmap[0] if stop < len(nodes) else end,
+                )
+                self.paragraph(span, nodes[index:stop], level, True, indent)
+                index = stop
+                continue
+            else:
+                raise _Unsupported(name)
+            index += 1
+
+    def paragraph(self, span, children, level: int, hidden: bool, indent: int) -> None:
+        start, end = span
+        end = len(self.source[:end].rstrip())
+        line_map = [self.line_of(start), self.line_of(max(start, end - 1)) + 1]
+        lines = [self.line_text(line) for line in range(*line_map)]
+        # As markdown-it's getLines: each line loses up to the container's
+        # indentation; the first starts where the paragraph does.
+        content = "\n".join(
+            [lines[0][self.column_of(start) :]]
+            + [line[min(indent, len(line) - len(line.lstrip(" "))) :] for line in lines[1:]]
+        ).strip()
+        self.push("paragraph_open", "p", 1, level, map=line_map, hidden=hidden)
+        self.inline(children, content, line_map, level + 1)
+        self.push("paragraph_close", "p", -1, level, hidden=hidden)
+
+    def heading(self, node, level: int) -> None:
+        line_map = self.line_map(node)
+        line = self.line_text(line_map[0]).strip()
+        marks = len(line) - len(line.lstrip("#"))
+        if marks != node.meta["level"]:
+            raise _Unsupported("setext heading")
+        content = _atx_heading_text(line[marks:])
+        tag = f"h{marks}"
+        self.push("heading_open", tag, 1, level, map=line_map, markup="#" * marks)
+        self.inline(node.children, content, line_map, level + 1)
+        self.push("heading_close", tag, -1, level, markup="#" * marks)
+
+    def list(self, node, level: int) -> None:
+        ordered = node.name == "ordered_list"
+        marker = node.meta["marker"]
+        kind, tag = ("ordered_list", "ol") if ordered else ("bullet_list", "ul")
+        attrs = {}
+        if ordered and node.meta["start"] != 1:
+            attrs["start"] = node.meta["start"]
+        items = node.children
+        # markdown-it-pyrs leaves out the paragraphs of a tight list.
+        tight = all(child.name != "paragraph" for item in items for child in item.children)
+        list_map = self.line_map(node)
+        self.push(f"{kind}_open", tag, 1, level, map=list_map, markup=marker, attrs=attrs)
+        for position, item in enumerate(items):
+            start = item.srcmap[0]
+            if position + 1 < len(items):
+                end_line = self.line_of(items[position + 1].srcmap[0])
+            else:
+                end_line = list_map[1]
+            info = ""
+            if ordered:
+                line = self.line_text(self.line_of(start))
+                info = line[self.column_of(start) :].lstrip(" ").split(marker, 1)[0]
+            self.push(
+                "list_item_open",
+                "li",
+                1,
+                level + 1,
+                map=[self.line_of(start), end_line],
+                markup=marker,
+                info=info,
+            )
+            content_start, indent = self.item_content(item, marker)
+            self.blocks(item.children, level + 2, tight, indent, item.srcmap[1], content_start)
+            self.push("list_item_close", "li", -1, level + 1, markup=marker)
+        self.push(f"{kind}_close", tag, -1, level, markup=marker)
+
+    def item_content(self, item, marker: str) -> tuple[int, int]:
+        """Where a list item's content starts: (byte offset, column), as markdown-it finds it.
+
+        From the item's marker, not from its first child, whose position
+        markdown-it-pyrs sometimes gives one character late.
+        """
+        start = item.srcmap[0]
+        line_start = self.line_starts[self.line_of(start)]
+        line = self.line_bytes(self.line_of(start))
+        position = start - line_start
+        while position < len(line) and line[position : position + 1].isdigit():
+            position += 1
+        if line[position : position + 1] != marker.encode():
+            raise _Unsupported("list marker")
+        position += 1
+        spaces = len(line[position:]) - len(line[position:].lstrip(b" "))
+        if spaces == 0 or position + spaces == len(line):
+            raise _Unsupported("list item starting with a blank line")
+        # More than four spaces after the marker: the content is indented code
+        # and starts one space after it.
+        position += spaces if spaces <= 4 else 1
+        offset = line_start + position
+        return offset, self.column_of(offset)
+
+    def table(self, node, level: int) -> None:
+        alignments = node.meta.get("alignments") or []
+        table_map = self.line_map(node)
+        self.push("table_open", "table", 1, level, map=table_map)
+        for part in node.children:
+            if part.name not in ("thead", "tbody") or not part.children:
+                raise _Unsupported(part.name)
+            cell_tag = "th" if part.name == "thead" else "td"
+            rows = part.children
+            self.push(
+                f"{part.name}_open",
+                part.name,
+                1,
+                level + 1,
+                map=[self.line_of(rows[0].srcmap[0]), self.line_map(rows[-1])[1]],
+            )
+            for row in rows:
+                row_line = self.line_of(row.srcmap[0])
+                row_map = [row_line, row_line + 1]
+                self.push("tr_open", "tr", 1, level + 2, map=row_map)
+                for column, cell in enumerate(row.children):
+                    align = alignments[column] if column < len(alignments) else "none"
+                    attrs = {"style": f"text-align:{align}"} if align != "none" else {}
+                    self.push(f"{cell_tag}_open", cell_tag, 1, level + 3, attrs=attrs)
+                    start, end = cell.srcmap
+                    content = self.source[start:end].decode("utf-8").strip()
+                    self.inline(cell.children, content, row_map, level + 4)
+                    self.push(f"{cell_tag}_close", cell_tag, -1, level + 3)
+                self.push("tr_close", "tr", -1, level + 2)
+            self.push(f"{part.name}_close", part.name, -1, level + 1)
+        self.push("table_close", "table", -1, level)
+
+    # --- inline tokens ---
+
+    def inline(self, nodes, content: str, line_map: list[int], level: int) -> None:
+        children: list[Token] = []
+        _inline_children(nodes, 0, children)
+        self.push("inline", "", 0, level, map=line_map, content=content, children=children)
+
+
+_BLOCK_NAMES = frozenset(
+    {
+        "paragraph",
+        "heading",
+        "bullet_list",
+        "ordered_list",
+        "table",
+        "blockquote",
+        "code_block",
+        "fence",
+        "hr",
+        "html_block",
+    }
+)
+
+
+def _inline_children(nodes, level: int, out: list[Token]) -> None:
+    for node in nodes:
+        name = node.name
+        if name == "text":
+            _text(node.meta["content"], level, out)
+        elif name == "text_special":  # an entity or a backslash escape
+            meta = node.meta
+            _text(meta["content"], level, out, meta.get("markup", ""), meta.get("info", ""))
+        elif name == "softbreak" or name == "hardbreak":
+            out.append(Token(name, "br", 0, level=level))
+        elif name == "code_inline":
+            content = "".join(child.meta["content"] for child in node.children)
+            markup = node.meta["marker"] * node.meta["marker_len"]
+            out.append(Token("code_inline", "code", 0, level=level, content=content, markup=markup))
+        elif name in _INLINE_MARKUP:
+            tag, markup = _INLINE_MARKUP[name]
+            if markup is None:
+                markup = node.meta["marker"] * (2 if name == "strong" else 1)
+            attrs = {}
+            if name == "link":
+                attrs["href"] = node.meta["url"]
+                if node.meta.get("title"):
+                    attrs["title"] = node.meta["title"]
+            type_ = "s" if name == "strikethrough" else tag if name != "link" else "link"
+            if name == "strong":
+                # markdown-it leaves the outer '*' of each '**' as an empty text token.
+                _text("", level, out)
+            out.append(Token(f"{type_}_open", tag, 1, level=level, attrs=attrs, markup=markup))
+            _inline_children(node.children, level + 1, out)
+            out.append(Token(f"{type_}_close", tag, -1, level=level, markup=markup))
+            if name == "strong":
+                _text("", level, out)
+        else:
+            raise _Unsupported(name)
+
+
+def _text(content: str, level: int, out: list[Token], markup: str = "", info: str = "") -> None:
+    """Append text, joined to the text before it as markdown-it's text_join does
+    (which keeps the markup and info of the first piece)."""
+    if out and out[-1].type == "text":
+        out[-1].content += content
+    else:
+        out.append(Token("text", "", 0, level=level, content=content, markup=markup, info=info))
+
+
+def _atx_heading_text(rest: str) -> str:
+    """The text of an ATX heading line after its opening '#'s, as markdown-it takes it."""
+    text = rest.rstrip(" ")
+    without_closing = text.rstrip("#")
+    if without_closing != text and (not without_closing or without_closing.endswith(" ")):
+        text = without_closing
+    return text.strip()
