@@ -32,7 +32,8 @@ _parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strik
 # other than web, mail and site addresses (markdown-it-pyrs drops links it
 # thinks unsafe, where parsing.py must see them to report them), and runs of
 # three emphasis marks (nested emphasis leaves tokens in an order of its own).
-_UNSUPPORTED = re.compile(r"[<\t\r\x00]|!\[|\\\||\*\*\*|___|\]\((?!\s*(?:https?://|mailto:|/|#))")
+_UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___")
+_UNSUPPORTED_LINK = re.compile(r"\]\((?!\s*(?:https?://|mailto:|/|#))")
 
 _INLINE_MARKUP = {
     "em": ("em", None),
@@ -48,7 +49,7 @@ class _Unsupported(Exception):
 
 def block_tokens(text: str) -> list[Token] | None:
     """The tokens markdown-it-py would give for `text`, or None to ask it instead."""
-    if _UNSUPPORTED.search(text):
+    if any(part in text for part in _UNSUPPORTED_TEXT) or _UNSUPPORTED_LINK.search(text):
         return None
     builder = _Builder(text)
     try:
@@ -60,9 +61,12 @@ def block_tokens(text: str) -> list[Token] | None:
 
 class _Builder:
     def __init__(self, text: str):
+        # markdown-it-pyrs gives positions in bytes of UTF-8.
         self.source = text.encode("utf-8")
+        self.lines = text.split("\n")
         self.line_starts = [0]
-        self.line_starts += [m.end() for m in re.finditer(rb"\n", self.source)]
+        for line in self.source.split(b"\n")[:-1]:
+            self.line_starts.append(self.line_starts[-1] + len(line) + 1)
         self.tokens: list[Token] = []
 
     # --- positions ---
@@ -77,23 +81,48 @@ class _Builder:
         return [self.line_of(start), self.line_of(max(start, end - 1)) + 1]
 
     def line_bytes(self, line: int) -> bytes:
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else None
-        return self.source[start:end]
+        return self.source[self.line_starts[line] : self.line_end(line)]
 
     def line_text(self, line: int) -> str:
-        return self.line_bytes(line).decode("utf-8")
+        return self.lines[line]
 
     def column_of(self, offset: int) -> int:
-        line_start = self.line_starts[self.line_of(offset)]
+        line = self.line_of(offset)
+        line_start = self.line_starts[line]
+        text = self.lines[line]
+        if len(text) == self.line_end(line) - line_start:  # all ASCII
+            return offset - line_start
         return len(self.source[line_start:offset].decode("utf-8"))
+
+    def line_end(self, line: int) -> int:
+        """The byte offset of the end of `line` (its newline, or the end of the text)."""
+        if line + 1 < len(self.line_starts):
+            return self.line_starts[line + 1] - 1
+        return len(self.source)
 
     # --- block tokens ---
 
-    def push(self, type_: str, tag: str, nesting: int, level: int, **fields) -> Token:
-        token = Token(type_, tag, nesting, level=level, block=True, **fields)
-        self.tokens.append(token)
-        return token
+    def push(
+        self,
+        type_: str,
+        tag: str,
+        nesting: int,
+        level: int,
+        map: list[int] | None = None,  # noqa: A002 -- markdown-it's name for it
+        *,
+        attrs: dict | None = None,
+        children: list[Token] | None = None,
+        content: str = "",
+        markup: str = "",
+        info: str = "",
+        hidden: bool = False,
+    ) -> None:
+        self.tokens.append(
+            Token(
+                type_, tag, nesting, attrs or {}, map, level, children, content, markup, info,
+                {}, True, hidden,
+            )
+        )  # fmt: skip
 
     def blocks(self, nodes, level: int, tight: bool, indent: int, end: int, start: int) -> None:
         """Tokens for block `nodes`, in a container whose content starts at byte
