@@ -58,8 +58,8 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
+from whoosh import collectors, writing
 from whoosh import index as whoosh_index
-from whoosh import writing
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.query import And, Or, Prefix, Term
@@ -87,6 +87,9 @@ BATCH_SIZE = 200
 # monographs.
 SPELLING_PREFIX = 1
 SPELLING_MIN_LENGTH = 4
+# A query that names medicines is answered from them (see _named_medicines);
+# a name word shared by more medicines than this is too vague to narrow by.
+NAME_SCOPE_LIMIT = 100
 SNIPPET_CHARS = 220
 # A second writer waits this long for the first before giving up loudly.
 WRITE_LOCK_TIMEOUT = 600.0
@@ -344,7 +347,7 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
     with _searcher() as searcher:
         exact = _exact_match(searcher, text)
         suggestion = _did_you_mean(searcher, text)
-        groups = _GroupedHits(searcher, terms, per_page)
+        groups = _GroupedHits(searcher, terms, per_page, scope=_named_medicines(searcher, text))
         result_page = Paginator(groups, per_page).get_page(page)
     return SearchResults(
         query=text,
@@ -375,24 +378,94 @@ def build_query(terms: Sequence[str]):
     return Or([*per_term, And(per_term, boost=2.0)])
 
 
+def _named_medicines(searcher, text: str) -> list[str] | None:
+    """The slugs of the medicines ``text`` asks about by name, or None to search them all.
+
+    A query word names medicines when it is a whole word of the names, generic
+    names or brands of NAME_SCOPE_LIMIT medicines or fewer, and hardly any
+    other medicine mentions it (so "acid", in many names and many texts, names
+    nothing). "Baclofen alcohol" is then answered from baclofen alone. A name
+    with nothing more is searched everywhere if other monographs mention it.
+    """
+    reader = searcher.reader()
+    words = {word.casefold() for word in _WORD_RE.findall(text)[:MAX_TERMS]}
+    named: set[str] = set()
+    mentioned_elsewhere = False
+    for word in words:
+        if ("complete", word) not in reader:
+            continue
+        naming = reader.doc_frequency("complete", word)
+        mentioning = reader.doc_frequency("medicine_terms", _stem(word)) or naming
+        if naming <= NAME_SCOPE_LIMIT and mentioning <= 2 * naming:
+            named.add(word)
+            mentioned_elsewhere |= mentioning > naming
+    if not named:
+        return None
+    asks_more = any(_stem(word) for word in words - named if not word.isdigit())
+    if not asks_more and mentioned_elsewhere:
+        return None
+    slugs = reader.column_reader("slug")
+    return sorted(
+        {slugs[docnum] for word in named for docnum in reader.postings("complete", word).all_ids()}
+    )
+
+
+class _TopCollector(collectors.TopCollector):
+    """Whoosh's top-N collector, made to skip what ties with the N it has.
+
+    Whoosh raises the score a match must beat (``minscore``, which lets it skip
+    whole blocks of postings) only when a better match replaces one in its
+    full list. When everything after the first N ties with them, as the same
+    side effect does in thousands of medicines, the bar stays at 0 and every
+    match is scored: 30 ms instead of 1 for one word at 10,000 monographs.
+    Setting the bar as soon as the list is full gives the same results, as a
+    match that ties never enters the list.
+    """
+
+    def _collect(self, global_docnum, score):
+        result = super()._collect(global_docnum, score)
+        if not self.minscore and len(self.items) >= self.limit:
+            self.minscore = self.items[0][0]
+        return result
+
+
+def top_documents(searcher, query, limit: int, mask=None):
+    """``searcher.search(query, limit=limit, mask=mask)``, with ties skipped (see above).
+
+    Public so the benchmark can time the same search straight against whoosh.
+    """
+    collector = _TopCollector(limit)
+    if mask is not None:
+        collector = collectors.FilterCollector(collector, restrict=mask)
+    searcher.search_with_collector(query, collector)
+    return collector.results()
+
+
 class _GroupedHits(Sequence):
     """Matching documents grouped by medicine, in the order of each one's best document.
 
     A Sequence so that Django's Paginator can page over medicines: its length
     is the number of matching medicines, and a slice runs the scored search
-    only as deep as that page needs.
+    only as deep as that page needs. With a ``scope`` (the slugs of the
+    medicines a query names), only those medicines' parts are scored.
     """
 
-    def __init__(self, searcher, terms: Sequence[str], per_page: int):
+    def __init__(
+        self, searcher, terms: Sequence[str], per_page: int, scope: Sequence[str] | None = None
+    ):
         self._searcher = searcher
         self._terms = terms
         self._query = build_query(terms) if terms else None
+        self._scope = scope
+        self._scoped: list[tuple[str, list[tuple[float, int]]]] | None = None
         self._count: int | None = None
 
     def __len__(self) -> int:
         if self._count is None:
             if self._query is None or self._searcher.doc_count() == 0:
                 self._count = 0
+            elif self._scope:
+                self._count = len(self._scoped_parts())
             else:
                 # One document per medicine carries every word of the medicine,
                 # so counting medicines reads short postings instead of grouping
@@ -407,6 +480,17 @@ class _GroupedHits(Sequence):
         start, stop, _ = item.indices(len(self))
         if self._query is None or start >= stop:
             return []
+        ranked = self._scoped_parts() if self._scope else self._ranked(stop)
+        return [
+            self._medicine(
+                slug,
+                [self._searcher.stored_fields(docnum) for _, docnum in sorted(parts, reverse=True)],
+            )
+            for slug, parts in ranked[start:stop]
+        ]
+
+    def _ranked(self, stop: int) -> list[tuple[str, list[tuple[float, int]]]]:
+        """The first ``stop`` medicines with their best parts, by their best part's score."""
         slugs = self._searcher.reader().column_reader("slug")
         best: dict[str, list[tuple[float, int]]] = {}
         # Whoosh's top-N search skips what cannot reach the top, but a medicine
@@ -418,21 +502,53 @@ class _GroupedHits(Sequence):
         for _ in range(MAX_SEARCH_ROUNDS):
             full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]
             mask = Or([Term("slug", slug) for slug in full]) if full else None
-            hits = self._searcher.search(self._query, limit=limit, mask=mask)
+            hits = top_documents(self._searcher, self._query, limit, mask=mask)
             for score, docnum in hits.top_n:
                 parts = best.setdefault(slugs[docnum], [])
                 if len(parts) < HITS_PER_MEDICINE and (score, docnum) not in parts:
                     parts.append((score, docnum))
-            if len(best) >= stop or hits.scored_length() < limit:
+            if len(best) >= min(stop, len(self)) or hits.scored_length() < limit:
                 break
-        ranked = sorted(best.items(), key=lambda item: -max(score for score, _ in item[1]))
-        return [
-            self._medicine(
-                slug,
-                [self._searcher.stored_fields(docnum) for _, docnum in sorted(parts, reverse=True)],
+        return sorted(best.items(), key=lambda item: -max(score for score, _ in item[1]))
+
+    def _scoped_parts(self) -> list[tuple[str, list[tuple[float, int]]]]:
+        """Every medicine in the scope that matches, with its best parts, best first.
+
+        Scores each part of those medicines (a few dozen each) by moving the
+        query's matcher to it, instead of running a top-N search over every
+        document: "<name> dose" no longer scores the dose of ten thousand
+        medicines. Not whoosh's And/Require with a slug filter: their matchers
+        lose documents (or fail an assertion) when the search skips ahead.
+        """
+        if self._scoped is None:
+            by_slug: dict[str, list[tuple[float, int]]] = {}
+            context = self._searcher.context()
+            for subsearcher, offset in self._searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                wanted = sorted(
+                    (docnum, slug)
+                    for slug in self._scope
+                    if ("slug", slug) in reader
+                    for docnum in reader.postings("slug", slug).all_ids()
+                )
+                matcher = self._query.matcher(subsearcher, context)
+                for docnum, slug in wanted:
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < docnum:
+                        matcher.skip_to(docnum)
+                        if not matcher.is_active():
+                            break
+                    if matcher.id() == docnum:
+                        by_slug.setdefault(slug, []).append((matcher.score(), offset + docnum))
+            self._scoped = sorted(
+                (
+                    (slug, sorted(parts, key=lambda part: (-part[0], part[1]))[:HITS_PER_MEDICINE])
+                    for slug, parts in by_slug.items()
+                ),
+                key=lambda item: (-item[1][0][0], item[0]),
             )
-            for slug, parts in ranked[start:stop]
-        ]
+        return self._scoped
 
     def _medicine(self, slug: str, parts: list[dict]) -> MedicineResult:
         url = medicine_url(slug)
@@ -575,11 +691,14 @@ def _is_known(reader, word: str) -> bool:
 
 def _closest_name_word(searcher, word: str) -> str | None:
     reader = searcher.reader()
-    candidates = []
-    for raw in reader.expand_prefix("spell", word[:SPELLING_PREFIX]):
-        candidate = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        if abs(len(candidate) - len(word)) <= 1 and _within_one_edit(word, candidate):
-            candidates.append(candidate)
+    vocabulary = _spelling_vocabulary(searcher)
+    prefix = word[:SPELLING_PREFIX]
+    candidates = [
+        candidate
+        for length in (len(word) - 1, len(word), len(word) + 1)
+        for candidate in vocabulary.get((prefix, length), ())
+        if _within_one_edit(word, candidate)
+    ]
     # Deleted documents keep their words in the vocabulary until segments merge:
     # suggest only words some live document still has.
     ranked = sorted(candidates, key=lambda c: (-reader.doc_frequency("spell", c), c))
@@ -587,6 +706,24 @@ def _closest_name_word(searcher, word: str) -> str | None:
         if not searcher.search(Term("spell", candidate), limit=1).is_empty():
             return candidate
     return None
+
+
+def _spelling_vocabulary(searcher) -> dict[tuple[str, int], list[str]]:
+    """The did-you-mean words of the index, by first letter(s) and length.
+
+    Read once per searcher (so once per index change) and kept with it: going
+    through whoosh's term list for every misspelt word cost more than the
+    search itself at 10,000 monographs.
+    """
+    cached = getattr(_local, "spelling", None)
+    if cached is not None and cached[0] is searcher:
+        return cached[1]
+    vocabulary: dict[tuple[str, int], list[str]] = {}
+    for raw in searcher.reader().lexicon("spell"):
+        word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        vocabulary.setdefault((word[:SPELLING_PREFIX], len(word)), []).append(word)
+    _local.spelling = (searcher, vocabulary)
+    return vocabulary
 
 
 def _within_one_edit(a: str, b: str) -> bool:
@@ -705,6 +842,7 @@ def _searcher():
 def _forget_searcher() -> None:
     cached = getattr(_local, "searcher", None)
     _local.searcher = None
+    _local.spelling = None
     if cached is not None:
         try:
             cached[1].close()
