@@ -546,3 +546,35 @@ def test_writers_at_the_same_time_never_corrupt_the_index(settings, whoosh_backe
     assert errors == []
     slugs = {m.slug for m in search.search("pretend", per_page=50).medicines}
     assert slugs == {meta["slug"] for meta, _ in metas}
+
+
+def _one_edit_variants(word: str) -> set[str]:
+    letters = "abcdeé"
+    variants = {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    variants |= {word[:i] + word[i + 1 :] for i in range(len(word))}
+    variants |= {word[:i] + c + word[i + 1 :] for i in range(len(word)) for c in letters}
+    variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    return variants - {word}
+
+
+def test_did_you_mean_looks_at_every_name_one_edit_from_the_typed_word():
+    # The vocabulary is filed by words' starts and ends so that a typo is only
+    # compared with a few names; no name one edit away may be missed by that.
+    import random
+
+    generator = random.Random(5)
+    names = ["baclofen", "lioresal", "ms", "abcd"] + [
+        "".join(generator.choice("abcde") for _ in range(generator.randint(3, 16)))
+        for _ in range(300)
+    ]
+    vocabulary = search.file_spelling_words(names)
+    checked = 0
+    for name in names:
+        for typed in _one_edit_variants(name):
+            if len(typed) < search.SPELLING_MIN_LENGTH or typed[0] != name[0]:
+                continue
+            checked += 1
+            assert name in search._spelling_candidates(vocabulary, typed), (name, typed)
+    assert checked > 10_000
+    # ...while a typed word is compared with far fewer names than there are.
+    assert len(search._spelling_candidates(vocabulary, "baclofne")) < len(names) / 4
