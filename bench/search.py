@@ -12,8 +12,8 @@ run REPEAT times the way the search page runs them (``search.exact_match()``,
 which sends an exact name, brand or synonym straight to the monograph, else
 ``search.search()``: tokenising, did-you-mean, grouping by medicine, the total
 count and highlighted snippets), and the same whoosh queries straight through
-``Searcher.search(query, limit=10)`` with the stored fields of the hits read:
-the floor. Median and p95 per query kind are printed side by side. Each
+whoosh's top-10 search (``search.top_documents``, the collector the page uses)
+with the stored fields of the hits read: the floor. Median and p95 per query kind are printed side by side. Each
 synthetic name has a first word of its own ("Fakenodebasartan 0042"), as real
 medicine names do.
 
@@ -157,7 +157,10 @@ def run_one_size(
         terms = search.query_terms(query)
         if not terms:
             return
-        hits = floor_searcher.search(search.build_query(terms), limit=search.PER_PAGE)
+        # The same top-N search the page runs (whoosh's collector with ties
+        # skipped, search.top_documents), without grouping, counting,
+        # spelling or snippets.
+        hits = search.top_documents(floor_searcher, search.build_query(terms), search.PER_PAGE)
         [hit.fields() for hit in hits]
 
     timings: dict[str, dict[str, list[float]]] = {"ours": {}, "floor": {}}

@@ -79,6 +79,7 @@ HITS_PER_MEDICINE = 3
 SUGGESTIONS = 8
 # Searches to fill one page of results (see _GroupedHits.__getitem__).
 MAX_SEARCH_ROUNDS = 8
+ROUND_DEPTH = HITS_PER_MEDICINE
 # Medicines read from the database at a time while indexing.
 BATCH_SIZE = 200
 # Did-you-mean looks only at words starting with the same letter(s): most typos
@@ -441,6 +442,24 @@ def top_documents(searcher, query, limit: int, mask=None):
     return collector.results()
 
 
+def _count_medicines(searcher, terms: Sequence[str]) -> int:
+    """How many medicines have any of ``terms``.
+
+    One document per medicine (its overview) carries every word of the
+    medicine, so this reads short postings instead of grouping every matching
+    part; and while the index has no deleted documents, whoosh's document
+    frequencies are exact, so one word or a word every medicine has needs no
+    postings at all.
+    """
+    reader = searcher.reader()
+    if not reader.has_deletions():
+        frequencies = [reader.doc_frequency("medicine_terms", term) for term in terms]
+        if len(terms) == 1 or max(frequencies) == reader.doc_frequency("kind", "overview"):
+            return max(frequencies)
+    everything = Or([Term("medicine_terms", term) for term in terms])
+    return sum(1 for _ in searcher.docs_for_query(everything))
+
+
 class _GroupedHits(Sequence):
     """Matching documents grouped by medicine, in the order of each one's best document.
 
@@ -467,11 +486,7 @@ class _GroupedHits(Sequence):
             elif self._scope:
                 self._count = len(self._scoped_parts())
             else:
-                # One document per medicine carries every word of the medicine,
-                # so counting medicines reads short postings instead of grouping
-                # every matching part.
-                everything = Or([Term("medicine_terms", term) for term in self._terms])
-                self._count = sum(1 for _ in self._searcher.docs_for_query(everything))
+                self._count = _count_medicines(self._searcher, self._terms)
         return self._count
 
     def __getitem__(self, item):
@@ -498,7 +513,7 @@ class _GroupedHits(Sequence):
         # search shallow, then again with the medicines that already have
         # HITS_PER_MEDICINE parts masked out, until the page is full. (Its
         # `collapse` option does the same in one go, but scores every match.)
-        limit = stop * HITS_PER_MEDICINE
+        limit = stop * ROUND_DEPTH
         for _ in range(MAX_SEARCH_ROUNDS):
             full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]
             mask = Or([Term("slug", slug) for slug in full]) if full else None

@@ -132,6 +132,32 @@ def test_results_are_paginated_with_the_total_count(client, settings, search_bac
     assert sorted(set(found)) == [f"examplamide-{n:02d}" for n in range(12)]
 
 
+def test_the_medicine_count_is_exact_with_and_without_deleted_documents(settings, whoosh_backend):
+    paths = [
+        write_monograph(
+            settings.CONTENT_DIR,
+            f"examplamide-{number:02d}",
+            monograph_text(slug=f"examplamide-{number:02d}", name=f"Examplamide {number:02d}"),
+        )
+        for number in range(4)
+    ]
+    load_files(*paths)
+    search.rebuild()
+    # Counted from word frequencies: one word, or a word every medicine has.
+    assert search.search("hair").total == 4
+    assert search.search("hair loss").total == 4
+    assert search.search("examplamide 02").total == 4
+
+    Medicine.objects.filter(slug="examplamide-00").update(published_version=None)
+    search.index_medicines(Medicine.objects.filter(slug="examplamide-00"))
+
+    # Its documents are deleted but still in whoosh's frequencies: counted one by one.
+    with search._searcher() as searcher:
+        assert searcher.reader().has_deletions()
+    assert search.search("hair").total == 3
+    assert search.search("hair loss").total == 3
+
+
 def test_a_page_number_past_the_end_shows_the_last_page(client, baclofen_index):
     response = client.get("/search/", {"q": "drowsy", "page": "999999"})
 
