@@ -602,25 +602,34 @@ _ROW_MODELS = {
 
 def _create_rows(pairs: list[tuple[models.Version, dict]]) -> None:
     """Bulk-create the projected rows of several versions at once."""
-    sections: list[models.Section] = []
-    section_blocks: list[list[dict]] = []
-    for version, rows in pairs:
-        for data in rows["sections"]:
-            fields = {k: v for k, v in data.items() if k != "blocks"}
-            sections.append(models.Section(version=version, **fields))
-            section_blocks.append(data["blocks"])
-    models.Section.objects.bulk_create(sections, batch_size=BATCH_SIZE)
-    _insert_leaves(
+    _insert_rows(
+        models.Section,
+        "version",
+        [
+            (version.pk, {k: v for k, v in data.items() if k != "blocks"})
+            for version, rows in pairs
+            for data in rows["sections"]
+        ],
+    )
+    # A version's sections are told apart by their key: read their ids back.
+    section_ids = {
+        (version_id, key): pk
+        for pk, version_id, key in models.Section.objects.filter(
+            version__in=[version.pk for version, _ in pairs]
+        ).values_list("pk", "version_id", "key")
+    }
+    _insert_rows(
         models.Block,
         "section",
         [
-            (section.pk, block)
-            for section, blocks in zip(sections, section_blocks, strict=True)
-            for block in blocks
+            (section_ids[version.pk, data["key"]], block)
+            for version, rows in pairs
+            for data in rows["sections"]
+            for block in data["blocks"]
         ],
     )
     for name, model in _ROW_MODELS.items():
-        _insert_leaves(
+        _insert_rows(
             model, "version", [(version.pk, row) for version, rows in pairs for row in rows[name]]
         )
 
@@ -629,13 +638,13 @@ def _create_rows(pairs: list[tuple[models.Version, dict]]) -> None:
 _PASSED_AS_IS = (CharField, TextField, IntegerField)
 
 
-def _insert_leaves(model, parent: str, rows: list[tuple[int, dict]]) -> None:
-    """INSERT rows that no other row refers to, straight from project_rows' dicts.
+def _insert_rows(model, parent: str, rows: list[tuple[int, dict]]) -> None:
+    """INSERT rows straight from project_rows' dicts, each with its parent's pk.
 
     bulk_create builds a model instance per row and prepares each value through
-    its field; for the hundred-odd leaf rows of every monograph that was a third
-    of a large load. Here each column is prepared through its field only when
-    the field needs it (JSON), and a missing value takes the field's default.
+    its field; for the hundred-odd rows of every monograph that was a third of
+    a large load. Here each column is prepared through its field only when the
+    field needs it (JSON), and a missing value takes the field's default.
     """
     if not rows:
         return

@@ -35,12 +35,19 @@ _parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strik
 _UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___")
 _UNSUPPORTED_LINK = re.compile(r"\]\((?!\s*(?:https?://|mailto:|/|#))")
 
+_WHITESPACE = frozenset(b" \t\r\n")
+
 _INLINE_MARKUP = {
     "em": ("em", None),
     "strong": ("strong", None),
     "strikethrough": ("s", "~~"),
     "link": ("a", ""),
 }
+
+
+# Tokens are made with positional arguments, in the order of Token's fields
+# (type, tag, nesting, attrs, map, level, children, content, markup, info,
+# meta, block, hidden): half the cost of keywords, for 1,500 tokens a monograph.
 
 
 class _Unsupported(Exception):
@@ -127,10 +134,11 @@ class _Builder:
     def blocks(self, nodes, level: int, tight: bool, indent: int, end: int, start: int) -> None:
         """Tokens for block `nodes`, in a container whose content starts at byte
         `start`, column `indent`, and ends at byte `end`."""
+        names = [node.name for node in nodes]
         index = 0
         while index < len(nodes):
             node = nodes[index]
-            name = node.name
+            name = names[index]
             if name == "paragraph":
                 self.paragraph(node.srcmap, node.children, level, tight, indent)
             elif name == "heading":
@@ -143,7 +151,7 @@ class _Builder:
                 # A tight list item's paragraph is not in the tree: its inline
                 # nodes are the item's children.
                 stop = index
-                while stop < len(nodes) and nodes[stop].name not in _BLOCK_NAMES:
+                while stop < len(nodes) and names[stop] not in _BLOCK_NAMES:
                     stop += 1
                 # Inline nodes' own source positions are not reliable at their
                 # ends; the paragraph ends where the next block or the item does.
@@ -160,7 +168,9 @@ class _Builder:
 
     def paragraph(self, span, children, level: int, hidden: bool, indent: int) -> None:
         start, end = span
-        end = len(self.source[:end].rstrip())
+        source = self.source
+        while end > start and source[end - 1] in _WHITESPACE:
+            end -= 1
         line_map = [self.line_of(start), self.line_of(max(start, end - 1)) + 1]
         lines = [self.line_text(line) for line in range(*line_map)]
         # As markdown-it's getLines: each line loses up to the container's
@@ -193,14 +203,17 @@ class _Builder:
         if ordered and node.meta["start"] != 1:
             attrs["start"] = node.meta["start"]
         items = node.children
+        # Each read of a node's children, position or meta builds new Python
+        # objects from the Rust tree, so each is read once.
+        spans = [item.srcmap for item in items]
+        contents = [item.children for item in items]
         # markdown-it-pyrs leaves out the paragraphs of a tight list.
-        tight = all(child.name != "paragraph" for item in items for child in item.children)
+        tight = all(child.name != "paragraph" for children in contents for child in children)
         list_map = self.line_map(node)
         self.push(f"{kind}_open", tag, 1, level, map=list_map, markup=marker, attrs=attrs)
-        for position, item in enumerate(items):
-            start = item.srcmap[0]
-            if position + 1 < len(items):
-                end_line = self.line_of(items[position + 1].srcmap[0])
+        for position, (start, end) in enumerate(spans):
+            if position + 1 < len(spans):
+                end_line = self.line_of(spans[position + 1][0])
             else:
                 end_line = list_map[1]
             info = ""
@@ -216,18 +229,18 @@ class _Builder:
                 markup=marker,
                 info=info,
             )
-            content_start, indent = self.item_content(item, marker)
-            self.blocks(item.children, level + 2, tight, indent, item.srcmap[1], content_start)
+            content_start, indent = self.item_content(start, marker)
+            self.blocks(contents[position], level + 2, tight, indent, end, content_start)
             self.push("list_item_close", "li", -1, level + 1, markup=marker)
         self.push(f"{kind}_close", tag, -1, level, markup=marker)
 
-    def item_content(self, item, marker: str) -> tuple[int, int]:
-        """Where a list item's content starts: (byte offset, column), as markdown-it finds it.
+    def item_content(self, start: int, marker: str) -> tuple[int, int]:
+        """Where the list item whose marker is at byte `start` has its content:
+        (byte offset, column), as markdown-it finds it.
 
         From the item's marker, not from its first child, whose position
         markdown-it-pyrs sometimes gives one character late.
         """
-        start = item.srcmap[0]
         line_start = self.line_starts[self.line_of(start)]
         line = self.line_bytes(self.line_of(start))
         position = start - line_start
@@ -310,11 +323,11 @@ def _inline_children(nodes, level: int, out: list[Token]) -> None:
             meta = node.meta
             _text(meta["content"], level, out, meta.get("markup", ""), meta.get("info", ""))
         elif name == "softbreak" or name == "hardbreak":
-            out.append(Token(name, "br", 0, level=level))
+            out.append(Token(name, "br", 0, {}, None, level))
         elif name == "code_inline":
             content = "".join(child.meta["content"] for child in node.children)
             markup = node.meta["marker"] * node.meta["marker_len"]
-            out.append(Token("code_inline", "code", 0, level=level, content=content, markup=markup))
+            out.append(Token("code_inline", "code", 0, {}, None, level, None, content, markup))
         elif name in _INLINE_MARKUP:
             tag, markup = _INLINE_MARKUP[name]
             if markup is None:
@@ -328,9 +341,9 @@ def _inline_children(nodes, level: int, out: list[Token]) -> None:
             if name == "strong":
                 # markdown-it leaves the outer '*' of each '**' as an empty text token.
                 _text("", level, out)
-            out.append(Token(f"{type_}_open", tag, 1, level=level, attrs=attrs, markup=markup))
+            out.append(Token(f"{type_}_open", tag, 1, attrs, None, level, None, "", markup))
             _inline_children(node.children, level + 1, out)
-            out.append(Token(f"{type_}_close", tag, -1, level=level, markup=markup))
+            out.append(Token(f"{type_}_close", tag, -1, {}, None, level, None, "", markup))
             if name == "strong":
                 _text("", level, out)
         else:
@@ -343,7 +356,7 @@ def _text(content: str, level: int, out: list[Token], markup: str = "", info: st
     if out and out[-1].type == "text":
         out[-1].content += content
     else:
-        out.append(Token("text", "", 0, level=level, content=content, markup=markup, info=info))
+        out.append(Token("text", "", 0, {}, None, level, None, content, markup, info))
 
 
 def _atx_heading_text(rest: str) -> str:
