@@ -13,9 +13,9 @@ which sends an exact name, brand or synonym straight to the monograph, else
 ``search.search()``: tokenising, did-you-mean, grouping by medicine, the total
 count and highlighted snippets), and the same whoosh queries straight through
 whoosh's top-10 search (``search.top_documents``, the collector the page uses)
-with the stored fields of the hits read: the floor. Median and p95 per query kind are printed side by side. Each
-synthetic name has a first word of its own ("Fakenodebasartan 0042"), as real
-medicine names do.
+with the stored fields of the hits read: the floor. Median and p95 per query
+kind are printed side by side. Each synthetic name has a first word of its own
+("Fakenodebasartan 0042"), as real medicine names do.
 
 Targets on the 2-core machine: p95 under 50 ms at 10,000 monographs, and our
 overhead under 1.5x the direct whoosh time.
