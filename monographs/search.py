@@ -348,7 +348,14 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
     with _searcher() as searcher:
         exact = _exact_match(searcher, text)
         suggestion = _did_you_mean(searcher, text)
-        groups = _GroupedHits(searcher, terms, per_page, scope=_named_medicines(searcher, text))
+        named = _exactly_named(searcher, text) if exact is None and terms else []
+        if len(named) > 1:
+            # A brand (or other name) several medicines share: those medicines,
+            # each with what it is for.
+            groups = _GroupedHits.listing(searcher, terms, named)
+        else:
+            scope = _named_medicines(searcher, text)
+            groups = _GroupedHits(searcher, terms, per_page, scope=scope)
         result_page = Paginator(groups, per_page).get_page(page)
     return SearchResults(
         query=text,
@@ -478,6 +485,14 @@ class _GroupedHits(Sequence):
         self._scope = scope
         self._scoped: list[tuple[str, list[tuple[float, int]]]] | None = None
         self._count: int | None = None
+
+    @classmethod
+    def listing(cls, searcher, terms: Sequence[str], docnums: Sequence[int]) -> _GroupedHits:
+        """These documents' medicines, one document each, in the order of their slugs."""
+        slugs = searcher.reader().column_reader("slug")
+        hits = cls(searcher, terms, PER_PAGE, scope=[slugs[docnum] for docnum in docnums])
+        hits._scoped = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
+        return hits
 
     def __len__(self) -> int:
         if self._count is None:
@@ -658,14 +673,19 @@ def exact_match(query: str) -> ExactMatch | None:
 
 def _exact_match(searcher, text: str) -> ExactMatch | None:
     """The medicine whose whole name, brand or synonym is ``text``, if exactly one is."""
+    named = _exactly_named(searcher, text, limit=2)
+    if len(named) != 1:
+        return None
+    fields = searcher.stored_fields(named[0])
+    return ExactMatch(fields["slug"], fields["medicine"], medicine_url(fields["slug"]))
+
+
+def _exactly_named(searcher, text: str, limit: int | None = None) -> list[int]:
+    """The overview documents of the medicines whose whole name, brand or synonym is ``text``."""
     normalized = normalize_name(text).replace(",", " ")
     if not normalized:
-        return None
-    hits = searcher.search(Term("exact", normalized), limit=2)
-    if len(hits) != 1:
-        return None
-    fields = hits[0].fields()
-    return ExactMatch(fields["slug"], fields["medicine"], medicine_url(fields["slug"]))
+        return []
+    return [hit.docnum for hit in searcher.search(Term("exact", normalized), limit=limit)]
 
 
 def did_you_mean(query: str) -> str | None:

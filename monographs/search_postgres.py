@@ -101,7 +101,13 @@ def search(query: str, page, per_page: int) -> api.SearchResults:
         exact = _exact_match(text)
         unknown, frequencies, total = _word_facts(spelling, words)
         suggestion = _corrected(spelling, unknown)
-        groups = _GroupedHits(words, frequencies, total)
+        named = _exactly_named(text) if exact is None and words else []
+        if len(named) > 1:
+            # A brand (or other name) several medicines share: those medicines,
+            # each with what it is for, as the whoosh backend shows them.
+            groups = _NamedMedicines(named, words)
+        else:
+            groups = _GroupedHits(words, frequencies, total)
         result_page = Paginator(groups, per_page).get_page(page)
         total = len(groups)
     except DatabaseError as error:
@@ -363,6 +369,46 @@ def _exact_match(text: str) -> api.ExactMatch | None:
         return None
     slug, name = found[0]
     return api.ExactMatch(slug, name, api.medicine_url(slug))
+
+
+def _exactly_named(text: str) -> list[str]:
+    """The slugs of the medicines whose whole name, brand or synonym is ``text``, in order."""
+    normalized = normalize_name(text).replace(",", " ")
+    if not normalized:
+        return []
+    return list(
+        models.SearchName.objects.filter(normalized=normalized)
+        .values_list("medicine__slug", flat=True)
+        .distinct()
+        .order_by("medicine__slug")
+    )
+
+
+class _NamedMedicines(Sequence):
+    """The medicines a shared name belongs to, each with its overview part, by slug."""
+
+    def __init__(self, slugs: Sequence[str], words: Sequence[str]):
+        self._slugs = list(slugs)
+        self._words = list(words)
+
+    def __len__(self) -> int:
+        return len(self._slugs)
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        slugs = self._slugs[item]
+        overviews = models.SearchDocument.objects.filter(
+            medicine__slug__in=slugs, kind="overview"
+        ).select_related("medicine")
+        pks = [document.pk for document in overviews]
+        by_slug = {
+            document.medicine.slug: document
+            for document in overviews.annotate(
+                any_word_headline=_headline(_any_word_query(self._words), pks)
+            )
+        }
+        return [_GroupedHits._medicine(slug, [by_slug[slug]]) for slug in slugs if slug in by_slug]
 
 
 def did_you_mean(query: str) -> str | None:

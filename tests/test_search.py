@@ -158,6 +158,38 @@ def test_the_medicine_count_is_exact_with_and_without_deleted_documents(settings
     assert search.search("hair loss").total == 3
 
 
+def test_a_brand_several_medicines_share_lists_just_those_medicines(
+    client, settings, search_backend
+):
+    paths = [
+        write_monograph(
+            settings.CONTENT_DIR,
+            slug,
+            monograph_text(slug=slug, name=name, brands=brands, synonyms="[]"),
+        )
+        for slug, name, brands in (
+            ("examplamide-b", "Examplamide B", "[Sharedbrand]"),
+            ("examplamide-a", "Examplamide A", "[Sharedbrand, Otherbrand]"),
+            ("examplamide-c", "Examplamide C", "[Thirdbrand]"),
+        )
+    ]
+    load_files(*paths)
+    search.rebuild()
+
+    results = search.search("sharedbrand")
+
+    assert results.exact is None  # two medicines: no redirect to either
+    assert results.total == 2
+    assert [(m.slug, m.best.section_key) for m in results.medicines] == [
+        ("examplamide-a", "uses"),
+        ("examplamide-b", "uses"),
+    ]
+    response = client.get("/search/", {"q": "Sharedbrand"})
+    assert response.status_code == 200
+    assert "2 medicines found" in response.text
+    assert "/medicines/examplamide-c/" not in response.text
+
+
 def test_a_page_number_past_the_end_shows_the_last_page(client, baclofen_index):
     response = client.get("/search/", {"q": "drowsy", "page": "999999"})
 
