@@ -98,14 +98,14 @@ def search(query: str, page, per_page: int) -> api.SearchResults:
     words = _query_words(text)
     spelling = _spelling_words(text)
     try:
-        exact = _exact_match(text)
+        named = _exactly_named(text)
+        exact = _exact_of(named)
         unknown, frequencies, total = _word_facts(spelling, words)
         suggestion = _corrected(spelling, unknown)
-        named = _exactly_named(text) if exact is None and words else []
-        if len(named) > 1:
+        if len(named) > 1 and words:
             # A brand (or other name) several medicines share: those medicines,
             # each with what it is for, as the whoosh backend shows them.
-            groups = _NamedMedicines(named, words)
+            groups = _NamedMedicines([slug for slug, _ in named], words)
         else:
             groups = _GroupedHits(words, frequencies, total)
         result_page = Paginator(groups, per_page).get_page(page)
@@ -356,32 +356,29 @@ def exact_match(query: str) -> api.ExactMatch | None:
 
 
 def _exact_match(text: str) -> api.ExactMatch | None:
-    normalized = normalize_name(text).replace(",", " ")
-    if not normalized:
+    return _exact_of(_exactly_named(text, limit=2))
+
+
+def _exact_of(named: list[tuple[str, str]]) -> api.ExactMatch | None:
+    """The one medicine of ``named``, as an exact match; None for none or several."""
+    if len(named) != 1:
         return None
-    found = list(
-        models.SearchName.objects.filter(normalized=normalized)
-        .values_list("medicine__slug", "medicine__name")
-        .distinct()
-        .order_by()[:2]
-    )
-    if len(found) != 1:
-        return None
-    slug, name = found[0]
+    slug, name = named[0]
     return api.ExactMatch(slug, name, api.medicine_url(slug))
 
 
-def _exactly_named(text: str) -> list[str]:
-    """The slugs of the medicines whose whole name, brand or synonym is ``text``, in order."""
+def _exactly_named(text: str, limit: int | None = None) -> list[tuple[str, str]]:
+    """(slug, name) of the medicines whose whole name, brand or synonym is ``text``, by slug."""
     normalized = normalize_name(text).replace(",", " ")
     if not normalized:
         return []
-    return list(
+    found = (
         models.SearchName.objects.filter(normalized=normalized)
-        .values_list("medicine__slug", flat=True)
+        .values_list("medicine__slug", "medicine__name")
         .distinct()
         .order_by("medicine__slug")
     )
+    return list(found[:limit] if limit else found)
 
 
 class _NamedMedicines(Sequence):
