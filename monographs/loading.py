@@ -12,9 +12,7 @@ can follow.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -51,8 +49,6 @@ TASKS_IN_FLIGHT_PER_WORKER = 4
 # Medicines written per round of bulk inserts; rows per INSERT statement.
 WRITE_BATCH = 100
 BATCH_SIZE = 500
-# New objects between two runs of the garbage collector during a load (700 by default).
-GC_THRESHOLD = 10_000
 
 
 @dataclasses.dataclass
@@ -130,27 +126,6 @@ def load_content(
     grow with the number of files; a problem found later rolls the whole
     transaction back, and every file is still checked so all problems are listed.
     """
-    with _fewer_garbage_collections():
-        return _load_content(paths, dry_run=dry_run, force=force, progress=progress)
-
-
-@contextlib.contextmanager
-def _fewer_garbage_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while loading.
-
-    Parsing makes thousands of short-lived objects a monograph (tokens, rows)
-    and no reference cycles to speak of; at Python's default threshold the
-    collector runs every 700 new objects and took a tenth of a large load.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
-def _load_content(paths, *, dry_run: bool, force: bool, progress) -> LoadReport:
     report = LoadReport()
     files = _read_files(find_content_files(paths), report)
     known = _known_state([f.slug for f in files])
@@ -318,11 +293,7 @@ def _prepare_in_workers(changed: list[_File], workers: int) -> Iterator[_Prepare
     """Prepare files in a process pool, keeping only a few tasks queued at a time."""
     chunks = [changed[i : i + TASK_SIZE] for i in range(0, len(changed), TASK_SIZE)]
     limit = workers * TASKS_IN_FLIGHT_PER_WORKER
-    # The workers collect garbage as seldom as this process (see load_content),
-    # however they are started.
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=gc.set_threshold, initargs=gc.get_threshold()
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: collections.deque = collections.deque()
         for chunk in chunks:
             pending.append(pool.submit(_prepare_chunk, chunk))
