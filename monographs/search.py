@@ -79,7 +79,6 @@ HITS_PER_MEDICINE = 3
 SUGGESTIONS = 8
 # Searches to fill one page of results (see _GroupedHits.__getitem__).
 MAX_SEARCH_ROUNDS = 8
-ROUND_DEPTH = HITS_PER_MEDICINE
 # Medicines read from the database at a time while indexing.
 BATCH_SIZE = 200
 # Did-you-mean looks only at words starting with the same letter(s): most typos
@@ -528,7 +527,7 @@ class _GroupedHits(Sequence):
         # search shallow, then again with the medicines that already have
         # HITS_PER_MEDICINE parts masked out, until the page is full. (Its
         # `collapse` option does the same in one go, but scores every match.)
-        limit = stop * ROUND_DEPTH
+        limit = stop * HITS_PER_MEDICINE
         for _ in range(MAX_SEARCH_ROUNDS):
             full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]
             mask = Or([Term("slug", slug) for slug in full]) if full else None
