@@ -651,9 +651,20 @@ def _insert_rows(model, parent: str, rows: list[tuple[int, dict]]) -> None:
     connection = connections[router.db_for_write(model)]
     parent_field = model._meta.get_field(parent)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and f is not parent_field]
+    # Model(**row) would refuse a misspelt key and save() would run pre_save;
+    # here a wrong key must fail as loudly, and no field may need pre_save.
+    names = {field.name for field in fields}
+    required = {f.name for f in fields if not (f.has_default() or f.blank or f.null)}
+    if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
+        raise TypeError(f"{model.__name__} has a field set on save; use bulk_create for it")
     prepared = [not isinstance(field, _PASSED_AS_IS) for field in fields]
     params = []
     for parent_pk, row in rows:
+        if not required <= row.keys() <= names:
+            raise ValueError(
+                f"{model.__name__} row with fields {sorted(row)}: unknown "
+                f"{sorted(row.keys() - names)}, missing {sorted(required - row.keys())}"
+            )
         values = [parent_pk]
         for field, prepare in zip(fields, prepared, strict=True):
             value = row[field.name] if field.name in row else field.get_default()

@@ -904,6 +904,7 @@ def _searcher():
             searcher = whoosh_index.open_dir(directory).searcher(weighting=WEIGHTING)
     except Exception as error:
         _local.searcher = None
+        _local.spelling = None
         raise SearchUnavailable(
             f"the search index cannot be opened ({type(error).__name__})"
         ) from error

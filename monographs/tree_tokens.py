@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 
 import markdown_it_pyrs
 from markdown_it.token import Token
@@ -28,12 +29,23 @@ _parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strik
 
 # Text that may mean something the fast path does not build: raw HTML and
 # autolinks ("<"), tabs and carriage returns (indentation columns), NUL
-# (replaced by the parser), images, escaped table pipes, and link targets
-# other than web, mail and site addresses (markdown-it-pyrs drops links it
-# thinks unsafe, where parsing.py must see them to report them), and runs of
-# three emphasis marks (nested emphasis leaves tokens in an order of its own).
-_UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___")
-_UNSUPPORTED_LINK = re.compile(r"\]\((?!\s*(?:https?://|mailto:|/|#))")
+# (replaced by the parser), images, escaped table pipes, runs of three emphasis
+# marks (nested emphasis leaves tokens in an order of its own) or tildes, and reference
+# definitions ("[x]: address"; markdown-it-pyrs drops those it thinks unsafe,
+# where parsing.py must see them to report them).
+_UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___", "~~~", "]:")
+# Link targets other than web, mail and site addresses (dropped by
+# markdown-it-pyrs as above), and targets with non-ASCII characters or "["
+# (markdown-it-py writes international host names in punycode, the Rust port
+# percent-encodes them).
+_UNSUPPORTED_LINK = re.compile(
+    r"\]\((?!\s*(?:https?://|mailto:|/|#))|\]\(\s*<?[^\s)]*(?:[^\x00-\x7f]|\[)"
+)
+# Characters next to an emphasis mark: markdown-it-py follows CommonMark 0.31,
+# where symbols (£, ®, ±, °) count as punctuation there, the Rust port does not.
+_NEXT_TO_EMPHASIS = re.compile(r"[*_]([^\x00-\x7f])|([^\x00-\x7f])[*_]")
+# A line that may end a table in markdown-it-py but not in the Rust port.
+_BLOCK_START = re.compile(rb" {0,3}(?:[-+*]|\d{1,9}[.)])(?: |$)| {0,3}(?:#|>|```|~~~)")
 
 _WHITESPACE = frozenset(b" \t\r\n")
 
@@ -56,14 +68,43 @@ class _Unsupported(Exception):
 
 def block_tokens(text: str) -> list[Token] | None:
     """The tokens markdown-it-py would give for `text`, or None to ask it instead."""
-    if any(part in text for part in _UNSUPPORTED_TEXT) or _UNSUPPORTED_LINK.search(text):
+    if _outside_the_subset(text):
+        return None
+    try:
+        tree = _parser.tree(text)
+    except BaseException as error:
+        # The Rust parser panics on some malformed input ("[`"); pyo3 raises
+        # that as a BaseException. markdown-it-py reads such text instead.
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
         return None
     builder = _Builder(text)
     try:
-        builder.blocks(_parser.tree(text).children, level=0, tight=False, indent=0, end=0, start=0)
+        builder.blocks(tree.children, level=0, tight=False, indent=0, end=0, start=0)
     except _Unsupported:
         return None
     return builder.tokens
+
+
+def _outside_the_subset(text: str) -> bool:
+    """Whether `text` holds something markdown-it-pyrs may read differently (see above)."""
+    if any(part in text for part in _UNSUPPORTED_TEXT) or _UNSUPPORTED_LINK.search(text):
+        return True
+    if "`" in text and "[" in text:
+        # markdown-it-pyrs 0.4 panics on an unclosed "[" before a code span.
+        return True
+    if not text.isascii():
+        characters = set(text)
+        # Python's strip() and markdown-it-py trim every kind of space; the
+        # Rust port only ASCII ones.
+        if any(c.isspace() for c in characters - {" ", "\n"}):
+            return True
+        for match in _NEXT_TO_EMPHASIS.finditer(text):
+            if unicodedata.category(match.group(1) or match.group(2)).startswith("S"):
+                return True
+    elif any(c.isspace() for c in set(text) - {" ", "\n"}):
+        return True
+    return False
 
 
 class _Builder:
@@ -144,7 +185,7 @@ class _Builder:
             elif name == "heading":
                 self.heading(node, level)
             elif name in ("bullet_list", "ordered_list"):
-                self.list(node, level)
+                self.list_block(node, level)
             elif name == "table":
                 self.table(node, level)
             elif tight and name not in _BLOCK_NAMES:
@@ -195,7 +236,7 @@ class _Builder:
         self.inline(node.children, content, line_map, level + 1)
         self.push("heading_close", tag, -1, level, markup="#" * marks)
 
-    def list(self, node, level: int) -> None:
+    def list_block(self, node, level: int) -> None:
         ordered = node.name == "ordered_list"
         marker = node.meta["marker"]
         kind, tag = ("ordered_list", "ol") if ordered else ("bullet_list", "ul")
@@ -261,6 +302,15 @@ class _Builder:
     def table(self, node, level: int) -> None:
         alignments = node.meta.get("alignments") or []
         table_map = self.line_map(node)
+        # The Rust port also takes a header or delimiter row without "|" (a
+        # paragraph in markdown-it-py), and keeps a list item after the last row
+        # as a row (markdown-it-py ends the table there).
+        header, delimiter = self.line_bytes(table_map[0]), self.line_bytes(table_map[0] + 1)
+        if b"|" not in header or b"|" not in delimiter:
+            raise _Unsupported("table rows without '|'")
+        for line in range(table_map[0] + 2, table_map[1]):
+            if _BLOCK_START.match(self.line_bytes(line)):
+                raise _Unsupported("a table row that may start another block")
         self.push("table_open", "table", 1, level, map=table_map)
         for part in node.children:
             if part.name not in ("thead", "tbody") or not part.children:
@@ -274,6 +324,8 @@ class _Builder:
                 level + 1,
                 map=[self.line_of(rows[0].srcmap[0]), self.line_map(rows[-1])[1]],
             )
+            if part.name == "thead" and len(rows[0].children) != len(alignments):
+                raise _Unsupported("header cells")
             for row in rows:
                 row_line = self.line_of(row.srcmap[0])
                 row_map = [row_line, row_line + 1]
@@ -326,6 +378,10 @@ def _inline_children(nodes, level: int, out: list[Token]) -> None:
             out.append(Token(name, "br", 0, {}, None, level))
         elif name == "code_inline":
             content = "".join(child.meta["content"] for child in node.children)
+            if not content.strip():
+                # A code span of spaces, maybe over a line end: the two parsers
+                # keep different numbers of them.
+                raise _Unsupported("blank code span")
             markup = node.meta["marker"] * node.meta["marker_len"]
             out.append(Token("code_inline", "code", 0, {}, None, level, None, content, markup))
         elif name in _INLINE_MARKUP:

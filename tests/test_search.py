@@ -190,6 +190,51 @@ def test_a_brand_several_medicines_share_lists_just_those_medicines(
     assert "/medicines/examplamide-c/" not in response.text
 
 
+def test_a_name_and_a_question_are_answered_from_the_medicine_named(settings, whoosh_backend):
+    paths = [
+        write_monograph(
+            settings.CONTENT_DIR,
+            slug,
+            monograph_text(slug=slug, name=name, generic_name=name.lower(), brands="[]"),
+        )
+        for slug, name in (("alphazol", "Alphazol"), ("betazol", "Betazol"))
+    ]
+    load_files(*paths)
+    search.rebuild()
+
+    # Both list hair loss; asked about one, only that one answers.
+    assert [m.slug for m in search.search("hair loss").medicines] == ["alphazol", "betazol"]
+    results = search.search("alphazol hair loss")
+
+    assert results.total == 1
+    assert [(m.slug, m.best.section_key) for m in results.medicines] == [
+        ("alphazol", "side_effects")
+    ]
+
+
+def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(settings, whoosh_backend):
+    # Twelve copies of one monograph: every part ties with eleven others.
+    paths = [
+        write_monograph(
+            settings.CONTENT_DIR,
+            f"examplamide-{number:02d}",
+            monograph_text(slug=f"examplamide-{number:02d}", name=f"Examplamide {number:02d}"),
+        )
+        for number in range(12)
+    ]
+    load_files(*paths)
+    search.rebuild()
+    with search._searcher() as searcher:
+        for words in ("hair loss", "dose", "drowsy", "store", "examplamide alcohol"):
+            query = search.build_query(search.query_terms(words))
+            for limit in (1, 5, 10, 30):
+                ours = search.top_documents(searcher, query, limit)
+                stock = searcher.search(query, limit=limit)
+                assert [(round(s, 9), d) for s, d in ours.top_n] == [
+                    (round(s, 9), d) for s, d in stock.top_n
+                ], (words, limit)
+
+
 def test_a_page_number_past_the_end_shows_the_last_page(client, baclofen_index):
     response = client.get("/search/", {"q": "drowsy", "page": "999999"})
 

@@ -100,7 +100,7 @@ WORDS = [
 
 
 def _phrase(r: random.Random, n: int | None = None) -> str:
-    return " ".join(r.choice(WORDS) for _ in range(n or r.randint(1, 8)))
+    return " ".join(r.choice(r.words) for _ in range(n or r.randint(1, 8)))
 
 
 def _paragraph(r: random.Random) -> str:
@@ -147,6 +147,12 @@ def _heading(r: random.Random) -> str:
 
 def _document(seed: int) -> str:
     r = random.Random(seed)
+    # Code spans and brackets in one text send it to markdown-it-py (see
+    # tree_tokens): a document has one or the other, so most take the fast path.
+    if r.random() < 0.5:
+        r.words = [word for word in WORDS if "`" not in word]
+    else:
+        r.words = [word for word in WORDS if "[" not in word and "]" not in word]
     kinds = [_paragraph, _list, _table, _heading, _paragraph]
     blocks = [r.choice(kinds)(r) for _ in range(r.randint(1, 10))]
     return "\n\n".join(blocks) + r.choice(["", "\n", "\n\n"])
@@ -154,8 +160,48 @@ def _document(seed: int) -> str:
 
 def test_generated_markdown_gives_the_same_tokens_either_way():
     fast = sum(assert_same_tokens(_document(seed)) for seed in range(1500))
-    # Most documents take the fast path; the rest (setext headings, code) do not.
-    assert fast > 1000
+    # Many documents take the fast path; the rest (setext headings, indented
+    # code, non-ASCII link addresses) go to markdown-it-py.
+    assert fast > 600
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Inputs the two parsers once read differently (found by review and fuzzing).
+        "[`",
+        "a [` b",
+        "See [note `x.",
+        "[b]\n\n[b]: javascript:alert(1)",
+        "[b]: javascript:x",
+        "costs £__10__",
+        "Brand**®** tablets",
+        "5 mg**±**1",
+        "_a_€",
+        "__s__😀",
+        "a\xa0",
+        "- a\xa0",
+        "# a\xa0",
+        "| a\xa0 | b |\n|---|---|",
+        "a\u3000",
+        "a\x1f",
+        "| a | b |\n|---|---|\n| c | d |\n2. x",
+        "| a | b |\n|---|---|\n| c | d |\n- ",
+        "a\n-:",
+        "x\n-|\ny",
+        "a\n--|\nb",
+        "- a\n---|",
+        "[a](https://bücher.example/x)",
+        "[a](https://[::1]/x)",
+        "[m](mailto:ü@bücher.example)",
+        "-`  \n` ===#",
+        "   1. &nbsp; ~~d~~~~d~~ _---  ",
+    ],
+)
+def test_inputs_the_parsers_read_differently_are_left_to_markdown_it_py(body):
+    # Either the fast path steps aside, or it gives exactly markdown-it-py's tokens;
+    # it never raises.
+    assert_same_tokens(body)
 
 
 @pytest.mark.parametrize(
