@@ -41,13 +41,15 @@ _UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___", "~~~", 
 _UNSUPPORTED_LINK = re.compile(
     r"\]\((?!\s*(?:https?://|mailto:|/|#))|\]\(\s*<?[^\s)]*(?:[^\x00-\x7f]|\[)"
 )
-# Characters next to an emphasis mark: markdown-it-py follows CommonMark 0.31,
-# where symbols (£, ®, ±, °) count as punctuation there, the Rust port does not.
-_NEXT_TO_EMPHASIS = re.compile(r"[*_]([^\x00-\x7f])|([^\x00-\x7f])[*_]")
+# Symbols (£, ®, ±, °) beside an emphasis mark: markdown-it-py follows
+# CommonMark 0.31, where they count as punctuation there, the Rust port does not.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # A line that may end a table in markdown-it-py but not in the Rust port.
 _BLOCK_START = re.compile(rb" {0,3}(?:[-+*]|\d{1,9}[.)])(?: |$)| {0,3}(?:#|>|```|~~~)")
 
 _WHITESPACE = frozenset(b" \t\r\n")
+# ASCII characters Python counts as spaces besides " ", "\n", "\t" and "\r".
+_OTHER_ASCII_SPACES = "\x0b\x0c\x1c\x1d\x1e\x1f"
 
 _INLINE_MARKUP = {
     "em": ("em", None),
@@ -93,17 +95,19 @@ def _outside_the_subset(text: str) -> bool:
     if "`" in text and "[" in text:
         # markdown-it-pyrs 0.4 panics on an unclosed "[" before a code span.
         return True
-    if not text.isascii():
-        characters = set(text)
-        # Python's strip() and markdown-it-py trim every kind of space; the
-        # Rust port only ASCII ones.
-        if any(c.isspace() for c in characters - {" ", "\n"}):
-            return True
-        for match in _NEXT_TO_EMPHASIS.finditer(text):
-            if unicodedata.category(match.group(1) or match.group(2)).startswith("S"):
-                return True
-    elif any(c.isspace() for c in set(text) - {" ", "\n"}):
+    # Python's strip() and markdown-it-py trim every kind of space; the Rust
+    # port only ASCII ones.
+    if any(space in text for space in _OTHER_ASCII_SPACES):
         return True
+    if not text.isascii():
+        for character in set(_NON_ASCII.findall(text)):
+            if character.isspace():
+                return True
+            if unicodedata.category(character).startswith("S") and any(
+                pair in text
+                for pair in (f"*{character}", f"{character}*", f"_{character}", f"{character}_")
+            ):
+                return True
     return False
 
 
