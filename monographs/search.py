@@ -26,7 +26,10 @@ Patients' text never reaches a query parser: it is cut into plain words by the
 analyser and the query is built from Term objects, so ``title:*``, ``AND``,
 ``*`` or an unbalanced quote are just words (or nothing). A look-alike name is
 only ever offered as "did you mean"; only an exact name, brand or synonym
-match of the whole query may go straight to a monograph.
+match of the whole query may go straight to a monograph. A name several
+medicines share lists those medicines. A query that names a medicine and asks
+something more ("baclofen alcohol") is answered from that medicine alone (the
+whoosh backend; PostgreSQL ranks the named medicine first instead).
 
 Only one process writes at a time: every write holds an exclusive ``flock`` on
 a file in the index folder (gunicorn runs several workers, and whoosh's own
