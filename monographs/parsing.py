@@ -443,6 +443,8 @@ class _Parser:
     def parse(self) -> Monograph:
         meta, field_lines = self._parse_front_matter()
         body = "\n".join(self.lines[self.body_offset :])
+        # markdown-it-pyrs where it gives markdown-it-py's very tokens (ten
+        # times sooner), else markdown-it-py itself: see tree_tokens.py.
         tokens = block_tokens(body)
         if tokens is None:
             tokens = _new_markdown().parse(body)
