@@ -681,3 +681,26 @@ def test_did_you_mean_looks_at_every_name_one_edit_from_the_typed_word():
     assert checked > 10_000
     # ...while a typed word is compared with far fewer names than there are.
     assert len(search._spelling_candidates(vocabulary, "baclofne")) < len(names) / 4
+
+
+def test_snippets_mark_every_word_that_stems_to_a_searched_term():
+    # Snippets look only at words starting like a term (the stemmer rewrites no
+    # more than a word's last letters): none that stems to a term may be missed.
+    from monographs.parsing import parse_file
+    from tests.factories import BACLOFEN
+
+    rows = project_rows(parse_file(BACLOFEN))
+    meta = {"slug": "baclofen", "version_id": 1, "name": "Baclofen", "generic_name": "baclofen"}
+    meta |= {"brands": [], "synonyms": [], "conditions": [], "atc_code": "", "drug_class": ""}
+    texts = [document["text"] for document in search._documents(meta, rows)][:25]
+    words = {word for text in texts for word in search._WORD_RE.findall(text)}
+    stems = sorted({stem for word in words if (stem := search._stem(word))})
+    assert len(stems) > 250
+    for stem in stems:
+        for text in texts:
+            expected = [
+                (word.start(), word.end(), stem)
+                for word in search._WORD_RE.finditer(text)
+                if search._stem(word.group()) == stem
+            ]
+            assert search._matched_words(text, frozenset([stem])) == expected, (stem, text)
