@@ -525,11 +525,20 @@ class _GroupedHits(Sequence):
         """The first ``stop`` medicines with their best parts, by their best part's score."""
         slugs = self._searcher.reader().column_reader("slug")
         best: dict[str, list[tuple[float, int]]] = {}
-        # Whoosh's top-N search skips what cannot reach the top, but a medicine
-        # named in the query matches in every part and fills the top alone. So
-        # search shallow, then again with the medicines that already have
-        # HITS_PER_MEDICINE parts masked out, until the page is full. (Its
-        # `collapse` option does the same in one go, but scores every match.)
+        # Whoosh's top-N search skips what cannot reach the top, and the
+        # shallower the list, the more it skips. When more medicines match than
+        # the page shows and the first ``stop`` parts are of ``stop`` different
+        # medicines, those are the page (each one's other parts rank below a
+        # medicine the page has no room for, and are not looked for). Else a
+        # medicine matches in several parts and may fill the top alone: search
+        # deeper, with the medicines that already have HITS_PER_MEDICINE parts
+        # masked out, until the page is full. (Whoosh's `collapse` option does
+        # that in one go, but scores every match.)
+        if len(self) > stop:
+            first = top_documents(self._searcher, self._query, stop)
+            first_slugs = [slugs[docnum] for _, docnum in first.top_n]
+            if len(set(first_slugs)) == len(first_slugs) == stop:
+                return [(slug, [hit]) for slug, hit in zip(first_slugs, first.top_n, strict=True)]
         limit = stop * HITS_PER_MEDICINE
         for _ in range(MAX_SEARCH_ROUNDS):
             full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]

@@ -233,6 +233,10 @@ def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(setting
                 assert [(round(s, 9), d) for s, d in ours.top_n] == [
                     (round(s, 9), d) for s, d in stock.top_n
                 ], (words, limit)
+            # The page's medicines are those of the best parts of all, in order.
+            every_part = searcher.search(query, limit=None)
+            ranked = list(dict.fromkeys(hit["slug"] for hit in every_part))
+            assert [m.slug for m in search.search(words).medicines] == ranked[:10], words
 
 
 def test_a_page_number_past_the_end_shows_the_last_page(client, baclofen_index):
