@@ -465,8 +465,13 @@ def _count_medicines(searcher, terms: Sequence[str]) -> int:
         frequencies = [reader.doc_frequency("medicine_terms", term) for term in terms]
         if len(terms) == 1 or max(frequencies) == reader.doc_frequency("kind", "overview"):
             return max(frequencies)
-    everything = Or([Term("medicine_terms", term) for term in terms])
-    return sum(1 for _ in searcher.docs_for_query(everything))
+    # The union of the words' posting lists, read as plain lists of document
+    # numbers (whoosh's Or matcher steps through them several times slower).
+    medicines: set[int] = set()
+    for term in terms:
+        if ("medicine_terms", term) in reader:
+            medicines.update(reader.postings("medicine_terms", term).all_ids())
+    return len(medicines)
 
 
 class _GroupedHits(Sequence):
