@@ -348,10 +348,10 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
     text = normalize_query(query)[:MAX_QUERY_LENGTH]
     terms = query_terms(text)
     with _searcher() as searcher:
-        exact = _exact_match(searcher, text)
+        named = _exactly_named(searcher, text)
+        exact = _exact_of(searcher, named)
         suggestion = _did_you_mean(searcher, text)
-        named = _exactly_named(searcher, text) if exact is None and terms else []
-        if len(named) > 1:
+        if len(named) > 1 and terms:
             # A brand (or other name) several medicines share: those medicines,
             # each with what it is for.
             groups = _GroupedHits.listing(searcher, terms, named)
@@ -710,19 +710,23 @@ def exact_match(query: str) -> ExactMatch | None:
 
 def _exact_match(searcher, text: str) -> ExactMatch | None:
     """The medicine whose whole name, brand or synonym is ``text``, if exactly one is."""
-    named = _exactly_named(searcher, text, limit=2)
+    return _exact_of(searcher, _exactly_named(searcher, text))
+
+
+def _exact_of(searcher, named: list[int]) -> ExactMatch | None:
+    """The one medicine of the overview documents ``named``; None for none or several."""
     if len(named) != 1:
         return None
     fields = searcher.stored_fields(named[0])
     return ExactMatch(fields["slug"], fields["medicine"], medicine_url(fields["slug"]))
 
 
-def _exactly_named(searcher, text: str, limit: int | None = None) -> list[int]:
+def _exactly_named(searcher, text: str) -> list[int]:
     """The overview documents of the medicines whose whole name, brand or synonym is ``text``."""
     normalized = normalize_name(text).replace(",", " ")
     if not normalized:
         return []
-    return [hit.docnum for hit in searcher.search(Term("exact", normalized), limit=limit)]
+    return list(searcher.docs_for_query(Term("exact", normalized)))
 
 
 def did_you_mean(query: str) -> str | None:
