@@ -148,21 +148,24 @@ def _is_plain(text: str) -> bool:
 
 def render_inline(text: str) -> SafeString:
     """Render one line of inline Markdown (bold, links) with no paragraph around it."""
-    if not text:
-        return mark_safe("")
-    if _is_plain(text):
-        # What markdown-it and nh3 would make of it, without running them: most
-        # list items (side effects, takeaways) are plain sentences.
-        return mark_safe(text)  # noqa: S308 -- no character here can start markup
-    return _clean(_markdown.renderInline(text), INLINE_TAGS)
+    return _inline_html(text)[0] if text else mark_safe("")
 
 
 def render_inline_with_text(text: str) -> tuple[SafeString, str]:
     """render_inline(text) and the plain text of that HTML, as the loader stores both."""
-    html = render_inline(text)
+    if not text:
+        return mark_safe(""), ""
+    html, plain = _inline_html(text)
+    return html, " ".join(text.split()) if plain else html_to_text(html)
+
+
+def _inline_html(text: str) -> tuple[SafeString, bool]:
+    """The HTML of inline Markdown, and whether the text was plain (its own HTML)."""
     if _is_plain(text):
-        return html, " ".join(text.split())
-    return html, html_to_text(html)
+        # What markdown-it and nh3 would make of it, without running them: most
+        # list items (side effects, takeaways) are plain sentences.
+        return mark_safe(text), True  # noqa: S308 -- no character here can start markup
+    return _clean(_markdown.renderInline(text), INLINE_TAGS), False
 
 
 def strip_markdown(text: str) -> str:

@@ -497,8 +497,9 @@ class _GroupedHits(Sequence):
     def listing(cls, searcher, terms: Sequence[str], docnums: Sequence[int]) -> _GroupedHits:
         """These documents' medicines, one document each, in the order of their slugs."""
         slugs = searcher.reader().column_reader("slug")
-        hits = cls(searcher, terms, PER_PAGE, scope=[slugs[docnum] for docnum in docnums])
-        hits._scoped = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
+        listed = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
+        hits = cls(searcher, terms, PER_PAGE, scope=[slug for slug, _ in listed])
+        hits._scoped = listed
         return hits
 
     def __len__(self) -> int:

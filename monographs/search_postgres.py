@@ -308,8 +308,9 @@ class _GroupedHits(Sequence):
         return api.MedicineResult(slug=slug, name=parts[0].medicine.name, url=url, hits=tuple(hits))
 
 
-def _headline(query: SearchQuery, pks: list[int]) -> Case:
-    """The text around the matched words of the parts ``pks``, markers around them; "" else."""
+def _headline(query: SearchQuery, pks: list[int] | None = None) -> Case | SearchHeadline:
+    """The text around the matched words of the parts ``pks`` (all when None), markers
+    around them; "" for the other parts."""
     headline = SearchHeadline(
         "text",
         query,
@@ -321,6 +322,8 @@ def _headline(query: SearchQuery, pks: list[int]) -> Case:
         short_word=2,
         max_fragments=1,
     )
+    if pks is None:
+        return headline
     return Case(When(pk__in=pks, then=headline), default=Value(""), output_field=TextField())
 
 
@@ -395,16 +398,12 @@ class _NamedMedicines(Sequence):
         if not isinstance(item, slice):
             return self[item : item + 1][0]
         slugs = self._slugs[item]
-        overviews = models.SearchDocument.objects.filter(
-            medicine__slug__in=slugs, kind="overview"
-        ).select_related("medicine")
-        pks = [document.pk for document in overviews]
-        by_slug = {
-            document.medicine.slug: document
-            for document in overviews.annotate(
-                any_word_headline=_headline(_any_word_query(self._words), pks)
-            )
-        }
+        overviews = (
+            models.SearchDocument.objects.filter(medicine__slug__in=slugs, kind="overview")
+            .select_related("medicine")
+            .annotate(any_word_headline=_headline(_any_word_query(self._words)))
+        )
+        by_slug = {document.medicine.slug: document for document in overviews}
         return [_GroupedHits._medicine(slug, [by_slug[slug]]) for slug in slugs if slug in by_slug]
 
 

@@ -107,17 +107,22 @@ def test_results_of_several_medicines_are_grouped_and_counted(client, baclofen_i
     assert "Also found in:" in response.text
 
 
-def test_results_are_paginated_with_the_total_count(client, settings, search_backend):
+def _index_examplamides(settings, count: int) -> None:
+    """Load ``count`` copies of the example monograph (examplamide-00, ...) and index them."""
     paths = [
         write_monograph(
             settings.CONTENT_DIR,
             f"examplamide-{number:02d}",
             monograph_text(slug=f"examplamide-{number:02d}", name=f"Examplamide {number:02d}"),
         )
-        for number in range(12)
+        for number in range(count)
     ]
     load_files(*paths)
     search.rebuild()
+
+
+def test_results_are_paginated_with_the_total_count(client, settings, search_backend):
+    _index_examplamides(settings, 12)
 
     first = client.get("/search/", {"q": "hair loss"})
     second = client.get("/search/", {"q": "hair loss", "page": "2"})
@@ -133,16 +138,7 @@ def test_results_are_paginated_with_the_total_count(client, settings, search_bac
 
 
 def test_the_medicine_count_is_exact_with_and_without_deleted_documents(settings, whoosh_backend):
-    paths = [
-        write_monograph(
-            settings.CONTENT_DIR,
-            f"examplamide-{number:02d}",
-            monograph_text(slug=f"examplamide-{number:02d}", name=f"Examplamide {number:02d}"),
-        )
-        for number in range(4)
-    ]
-    load_files(*paths)
-    search.rebuild()
+    _index_examplamides(settings, 4)
     # Counted from word frequencies: one word, or a word every medicine has.
     assert search.search("hair").total == 4
     assert search.search("hair loss").total == 4
@@ -214,16 +210,7 @@ def test_a_name_and_a_question_are_answered_from_the_medicine_named(settings, wh
 
 def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(settings, whoosh_backend):
     # Twelve copies of one monograph: every part ties with eleven others.
-    paths = [
-        write_monograph(
-            settings.CONTENT_DIR,
-            f"examplamide-{number:02d}",
-            monograph_text(slug=f"examplamide-{number:02d}", name=f"Examplamide {number:02d}"),
-        )
-        for number in range(12)
-    ]
-    load_files(*paths)
-    search.rebuild()
+    _index_examplamides(settings, 12)
     with search._searcher() as searcher:
         for words in ("hair loss", "dose", "drowsy", "store", "examplamide alcohol"):
             query = search.build_query(search.query_terms(words))
