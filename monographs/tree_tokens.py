@@ -219,17 +219,40 @@ class _Builder:
         source = self.source
         while end > start and source[end - 1] in _WHITESPACE:
             end -= 1
-        line_map = [self.line_of(start), self.line_of(max(start, end - 1)) + 1]
-        lines = [self.line_text(line) for line in range(*line_map)]
+        first = self.line_of(start)
+        last = self.line_of(max(start, end - 1)) + 1
+        line_map = [first, last]
+        lines = self.lines
         # As markdown-it's getLines: each line loses up to the container's
         # indentation; the first starts where the paragraph does.
-        content = "\n".join(
-            [lines[0][self.column_of(start) :]]
-            + [line[min(indent, len(line) - len(line.lstrip(" "))) :] for line in lines[1:]]
-        ).strip()
-        self.push("paragraph_open", "p", 1, level, map=line_map, hidden=hidden)
-        self.inline(children, content, line_map, level + 1)
-        self.push("paragraph_close", "p", -1, level, hidden=hidden)
+        if last - first == 1:
+            content = lines[first][self.column_of(start) :].strip()
+        elif indent == 0:
+            # At the top level a paragraph starts at most three spaces into its
+            # first line, and strip() takes those.
+            content = "\n".join(lines[first:last]).strip()
+        else:
+            content = "\n".join(
+                [lines[first][self.column_of(start) :]]
+                + [
+                    line[min(indent, len(line) - len(line.lstrip(" "))) :]
+                    for line in lines[first + 1 : last]
+                ]
+            ).strip()
+        inline: list[Token] = []
+        _inline_children(children, 0, inline)
+        tokens = self.tokens
+        tokens.append(
+            Token("paragraph_open", "p", 1, {}, line_map, level, None, "", "", "", {}, True, hidden)
+        )
+        tokens.append(
+            Token(
+                "inline", "", 0, {}, line_map, level + 1, inline, content, "", "", {}, True, False
+            )
+        )
+        tokens.append(
+            Token("paragraph_close", "p", -1, {}, None, level, None, "", "", "", {}, True, hidden)
+        )
 
     def heading(self, node, level: int) -> None:
         line_map = self.line_map(node)
@@ -289,8 +312,9 @@ class _Builder:
         From the item's marker, not from its first child, whose position
         markdown-it-pyrs sometimes gives one character late.
         """
-        line_start = self.line_starts[self.line_of(start)]
-        line = self.line_bytes(self.line_of(start))
+        line_number = self.line_of(start)
+        line_start = self.line_starts[line_number]
+        line = self.line_bytes(line_number)
         position = start - line_start
         while position < len(line) and line[position : position + 1].isdigit():
             position += 1
@@ -377,7 +401,10 @@ def _inline_children(nodes, level: int, out: list[Token]) -> None:
     for node in nodes:
         name = node.name
         if name == "text":
-            _text(node.meta["content"], level, out)
+            if out and out[-1].type == "text":
+                out[-1].content += node.meta["content"]
+            else:
+                out.append(Token("text", "", 0, {}, None, level, None, node.meta["content"]))
         elif name == "text_special":  # an entity or a backslash escape
             meta = node.meta
             _text(meta["content"], level, out, meta.get("markup", ""), meta.get("info", ""))
