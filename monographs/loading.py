@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import operator
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -331,12 +332,31 @@ def _write(batch: list[_Prepared], report: LoadReport) -> list[int]:
             medicine.published_version = version
             published.append(version.pk)
             report.published.append(medicine.slug)
-    models.Medicine.objects.bulk_update(
-        [existing[slug] for slug in slugs],
-        ["file_synced_number", "published_version"],
-        batch_size=BATCH_SIZE,
-    )
+    _update_medicines([existing[slug] for slug in slugs])
     return published
+
+
+def _update_medicines(medicines: list[models.Medicine]) -> None:
+    """Save each medicine's file_synced_number and published_version.
+
+    One UPDATE run for them all: bulk_update builds a CASE expression per field
+    and batch, which took a sixth of a large load's writing.
+    """
+    connection = connections[router.db_for_write(models.Medicine)]
+    quote = connection.ops.quote_name
+    meta = models.Medicine._meta
+    synced = meta.get_field("file_synced_number").column
+    published = meta.get_field("published_version").column
+    # Only quoted table and column names from the model go into the SQL text.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(synced)} = %s, {quote(published)} = %s "  # noqa: S608
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [(m.file_synced_number, m.published_version_id, m.pk) for m in medicines],
+        )
 
 
 def _send_published(pks: list[int]) -> None:
@@ -425,11 +445,15 @@ def project_rows(document: Monograph) -> dict[str, list[dict]]:
     """The rows a document projects to, as field dicts, with all HTML rendered.
 
     Pure (no database): it runs in worker processes during large loads. Each
-    piece of Markdown is rendered once; its plain text is taken from that HTML.
+    piece of Markdown is rendered once; its plain text is read from the parsed
+    tokens where there are some, else from that HTML.
     """
 
     def block(text: str, tokens=()) -> tuple[str, str]:
-        html = render_tokens(tokens) if tokens else render_markdown(text)
+        if tokens:
+            # The text straight from the tokens: no second sanitiser pass.
+            return str(render_tokens(tokens)), tokens_text(tokens)
+        html = render_markdown(text)
         return str(html), html_to_text(html)
 
     def inline(text: str) -> tuple[str, str]:
@@ -657,19 +681,33 @@ def _insert_rows(model, parent: str, rows: list[tuple[int, dict]]) -> None:
     required = {f.name for f in fields if not (f.has_default() or f.blank or f.null)}
     if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
         raise TypeError(f"{model.__name__} has a field set on save; use bulk_create for it")
-    prepared = [not isinstance(field, _PASSED_AS_IS) for field in fields]
+    keys = [field.name for field in fields]
+    every_key = set(keys)
+    # Rows that name every field (nearly all) are read in one C-level call.
+    read_row = operator.itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     params = []
     for parent_pk, row in rows:
+        if row.keys() == every_key:
+            params.append([parent_pk, *read_row(row)])
+            continue
         if not required <= row.keys() <= names:
             raise ValueError(
                 f"{model.__name__} row with fields {sorted(row)}: unknown "
                 f"{sorted(row.keys() - names)}, missing {sorted(required - row.keys())}"
             )
-        values = [parent_pk]
-        for field, prepare in zip(fields, prepared, strict=True):
-            value = row[field.name] if field.name in row else field.get_default()
-            values.append(field.get_db_prep_save(value, connection) if prepare else value)
-        params.append(values)
+        params.append(
+            [
+                parent_pk,
+                *(
+                    row[key] if key in row else field.get_default()
+                    for key, field in zip(keys, fields, strict=True)
+                ),
+            ]
+        )
+    for column, field in enumerate(fields, start=1):
+        if not isinstance(field, _PASSED_AS_IS):
+            for values in params:
+                values[column] = field.get_db_prep_save(values[column], connection)
     columns = [parent_field, *fields]
     # Only quoted table and column names from the models go into the SQL text;
     # every value is a parameter.
