@@ -40,6 +40,7 @@ transaction records which published version of each medicine is indexed, so
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import errno
 import fcntl
@@ -92,7 +93,7 @@ SPELLING_PREFIX = 1
 SPELLING_MIN_LENGTH = 4
 # A query that names medicines is answered from them (see _named_medicines);
 # a name word shared by more medicines than this is too vague to narrow by.
-NAME_SCOPE_LIMIT = 100
+NAME_SCOPE_LIMIT = 500
 SNIPPET_CHARS = 220
 # A second writer waits this long for the first before giving up loudly.
 WRITE_LOCK_TIMEOUT = 600.0
@@ -388,8 +389,19 @@ def build_query(terms: Sequence[str]):
     return Or([*per_term, And(per_term, boost=2.0)])
 
 
-def _named_medicines(searcher, text: str) -> list[str] | None:
-    """The slugs of the medicines ``text`` asks about by name, or None to search them all.
+@dataclasses.dataclass(frozen=True)
+class _Scope:
+    """The medicines a query names, and how it names them (see _named_medicines)."""
+
+    slugs: list[str]
+    # The query's words that are words of their names.
+    words: frozenset[str] = frozenset()
+    # Each medicine's overview document (global document number).
+    overviews: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _named_medicines(searcher, text: str) -> _Scope | None:
+    """The medicines ``text`` asks about by name, or None to search them all.
 
     A query word names medicines when it is a whole word of the names, generic
     names or brands of NAME_SCOPE_LIMIT medicines or fewer, and hardly any
@@ -414,10 +426,14 @@ def _named_medicines(searcher, text: str) -> list[str] | None:
     asks_more = any(_stem(word) for word in words - named if not word.isdigit())
     if not asks_more and mentioned_elsewhere:
         return None
+    # "complete" is a field of the overview documents only.
     slugs = reader.column_reader("slug")
-    return sorted(
-        {slugs[docnum] for word in named for docnum in reader.postings("complete", word).all_ids()}
-    )
+    overviews = {
+        slugs[docnum]: docnum
+        for word in named
+        for docnum in reader.postings("complete", word).all_ids()
+    }
+    return _Scope(sorted(overviews), frozenset(named), overviews)
 
 
 class _TopCollector(collectors.TopCollector):
@@ -449,6 +465,23 @@ def top_documents(searcher, query, limit: int, mask=None):
         collector = collectors.FilterCollector(collector, restrict=mask)
     searcher.search_with_collector(query, collector)
     return collector.results()
+
+
+def _matches_among(matcher, docnums: list[int]) -> list[int]:
+    """Those of the sorted ``docnums`` that ``matcher`` matches, skipping the rest."""
+    found = []
+    index = 0
+    while index < len(docnums) and matcher.is_active():
+        docnum = matcher.id()
+        index = bisect.bisect_left(docnums, docnum, index)
+        if index == len(docnums):
+            break
+        if docnums[index] == docnum:
+            found.append(docnum)
+            matcher.next()
+        else:
+            matcher.skip_to(docnums[index])
+    return found
 
 
 def _count_medicines(searcher, terms: Sequence[str]) -> int:
@@ -483,9 +516,7 @@ class _GroupedHits(Sequence):
     medicines a query names), only those medicines' parts are scored.
     """
 
-    def __init__(
-        self, searcher, terms: Sequence[str], per_page: int, scope: Sequence[str] | None = None
-    ):
+    def __init__(self, searcher, terms: Sequence[str], per_page: int, scope: _Scope | None = None):
         self._searcher = searcher
         self._terms = terms
         self._query = build_query(terms) if terms else None
@@ -498,7 +529,7 @@ class _GroupedHits(Sequence):
         """These documents' medicines, one document each, in the order of their slugs."""
         slugs = searcher.reader().column_reader("slug")
         listed = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
-        hits = cls(searcher, terms, PER_PAGE, scope=[slug for slug, _ in listed])
+        hits = cls(searcher, terms, PER_PAGE, scope=_Scope([slug for slug, _ in listed]))
         hits._scoped = listed
         return hits
 
@@ -506,7 +537,7 @@ class _GroupedHits(Sequence):
         if self._count is None:
             if self._query is None or self._searcher.doc_count() == 0:
                 self._count = 0
-            elif self._scope:
+            elif self._scope is not None:
                 self._count = len(self._scoped_parts())
             else:
                 self._count = _count_medicines(self._searcher, self._terms)
@@ -518,7 +549,7 @@ class _GroupedHits(Sequence):
         start, stop, _ = item.indices(len(self))
         if self._query is None or start >= stop:
             return []
-        ranked = self._scoped_parts() if self._scope else self._ranked(stop)
+        ranked = self._scoped_parts() if self._scope is not None else self._ranked(stop)
         return [
             self._medicine(
                 slug,
@@ -561,25 +592,46 @@ class _GroupedHits(Sequence):
     def _scoped_parts(self) -> list[tuple[str, list[tuple[float, int]]]]:
         """Every medicine in the scope that matches, with its best parts, best first.
 
-        Scores each part of those medicines (a few dozen each) by moving the
-        query's matcher to it, instead of running a top-N search over every
+        Scores only those medicines' parts that hold a word of the query besides
+        the names (the topic: "alcohol" in "<brand> alcohol"), each by moving
+        the query's matcher to it, instead of running a top-N search over every
         document: "<name> dose" no longer scores the dose of ten thousand
-        medicines. Not whoosh's And/Require with a slug filter: their matchers
-        lose documents (or fail an assertion) when the search skips ahead.
+        medicines, nor a brand that 200 medicines share every part of theirs.
+        Every part carries its medicine's names, so a medicine none of whose
+        parts mentions the topic still matches, by its overview. Not whoosh's
+        And/Require with a slug filter: their matchers lose documents (or fail
+        an assertion) when the search skips ahead.
         """
         if self._scoped is None:
+            scope = self._scope
+            name_terms = {_stem(word) for word in scope.words}
+            topics = [term for term in self._terms if term not in name_terms]
+            topic_query = (
+                Or([Term(field, term) for term in topics for field, _ in FIELD_BOOSTS])
+                if topics and scope.words
+                else None
+            )
             by_slug: dict[str, list[tuple[float, int]]] = {}
             context = self._searcher.context()
             for subsearcher, offset in self._searcher.leaf_searchers():
                 reader = subsearcher.reader()
-                wanted = sorted(
-                    (docnum, slug)
-                    for slug in self._scope
+                slug_of = {
+                    docnum: slug
+                    for slug in scope.slugs
                     if ("slug", slug) in reader
                     for docnum in reader.postings("slug", slug).all_ids()
-                )
+                }
+                parts = sorted(slug_of)
+                if topic_query is not None:
+                    parts = _matches_among(topic_query.matcher(subsearcher, context), parts)
+                    on_topic = {slug_of[docnum] for docnum in parts}
+                    for slug, docnum in scope.overviews.items():
+                        local = docnum - offset
+                        if slug not in on_topic and slug_of.get(local) == slug:
+                            parts.append(local)
+                    parts.sort()
                 matcher = self._query.matcher(subsearcher, context)
-                for docnum, slug in wanted:
+                for docnum in parts:
                     if not matcher.is_active():
                         break
                     if matcher.id() < docnum:
@@ -587,7 +639,9 @@ class _GroupedHits(Sequence):
                         if not matcher.is_active():
                             break
                     if matcher.id() == docnum:
-                        by_slug.setdefault(slug, []).append((matcher.score(), offset + docnum))
+                        by_slug.setdefault(slug_of[docnum], []).append(
+                            (matcher.score(), offset + docnum)
+                        )
             self._scoped = sorted(
                 (
                     (slug, sorted(parts, key=lambda part: (-part[0], part[1]))[:HITS_PER_MEDICINE])

@@ -208,6 +208,41 @@ def test_a_name_and_a_question_are_answered_from_the_medicine_named(settings, wh
     ]
 
 
+def test_a_shared_brand_and_a_topic_show_each_medicines_part_about_it(settings, whoosh_backend):
+    def text(slug: str, brands: str) -> str:
+        return monograph_text(slug=slug, name=slug.title(), brands=brands, synonyms="[]")
+
+    texts = {
+        "examplamide-b": text("examplamide-b", "[Sharedbrand]"),
+        "examplamide-a": text("examplamide-a", "[Sharedbrand]"),
+        # Says nothing about alcohol: still a Sharedbrand medicine.
+        "examplamide-c": text("examplamide-c", "[Sharedbrand]").replace(
+            "### Can I drink alcohol?", "### Can I swim?"
+        ),
+        "examplamide-d": text("examplamide-d", "[Otherbrand]"),
+    }
+    assert "alcohol" not in texts["examplamide-c"].casefold()
+    load_files(*(write_monograph(settings.CONTENT_DIR, s, t) for s, t in texts.items()))
+    search.rebuild()
+
+    results = search.search("Sharedbrand alcohol")
+
+    assert results.total == 3
+    assert [(m.slug, m.best.section_key, m.best.heading) for m in results.medicines] == [
+        ("examplamide-a", "faqs", "Can I drink alcohol?"),
+        ("examplamide-b", "faqs", "Can I drink alcohol?"),
+        ("examplamide-c", "uses", ""),
+    ]
+    # The same best parts as scoring every part of every medicine.
+    with search._searcher() as searcher:
+        query = search.build_query(search.query_terms("Sharedbrand alcohol"))
+        best = {}
+        for hit in searcher.search(query, limit=None):
+            best.setdefault(hit["slug"], hit["anchor"])
+    for medicine in results.medicines[:2]:
+        assert medicine.best.anchor == best[medicine.slug]
+
+
 def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(settings, whoosh_backend):
     # Twelve copies of one monograph: every part ties with eleven others.
     _index_examplamides(settings, 12)
