@@ -47,6 +47,7 @@ import fcntl
 import functools
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -65,7 +66,9 @@ from django.utils.safestring import SafeString
 from whoosh import collectors, writing
 from whoosh import index as whoosh_index
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.query import And, Or, Prefix, Term
 from whoosh.scoring import BM25F, BM25FScorer
 
@@ -221,6 +224,7 @@ SCHEMA = Schema(
 )
 
 SEARCHED_FIELDS = tuple(field for field, _ in FIELD_BOOSTS)
+BODY_BOOST = dict(FIELD_BOOSTS)["body"]
 _WORD_RE = re.compile(r"\w+(?:\.?\w+)*")
 
 
@@ -427,7 +431,7 @@ def _named_medicines(searcher, text: str) -> _Scope | None:
     if not asks_more and mentioned_elsewhere:
         return None
     # "complete" is a field of the overview documents only.
-    slugs = reader.column_reader("slug")
+    slugs = _slug_column(searcher)
     overviews = {
         slugs[docnum]: docnum
         for word in named
@@ -444,14 +448,19 @@ class _TopCollector(collectors.TopCollector):
     full list. When everything after the first N ties with them, as the same
     side effect does in thousands of medicines, the bar stays at 0 and every
     match is scored: 30 ms instead of 1 for one word at 10,000 monographs.
-    Setting the bar as soon as the list is full gives the same results, as a
-    match that ties never enters the list.
+    And its matchers for several fields or words skip a block only when its
+    best possible score is below the bar, not when it equals it: thousands of
+    storage sections that score alike were all scored for "store".
+
+    So the bar is set as soon as the list is full, just above the lowest
+    score in it (the next float up). That gives the same results: a match
+    that ties with the lowest never enters the list.
     """
 
     def _collect(self, global_docnum, score):
         result = super()._collect(global_docnum, score)
-        if not self.minscore and len(self.items) >= self.limit:
-            self.minscore = self.items[0][0]
+        if len(self.items) >= self.limit:
+            self.minscore = math.nextafter(self.items[0][0], math.inf)
         return result
 
 
@@ -467,21 +476,46 @@ def top_documents(searcher, query, limit: int, mask=None):
     return collector.results()
 
 
-def _matches_among(matcher, docnums: list[int]) -> list[int]:
-    """Those of the sorted ``docnums`` that ``matcher`` matches, skipping the rest."""
+def _matches_among(matcher, docnums: list[int]) -> list[tuple[int, float]]:
+    """(document, score) for those of the sorted ``docnums`` that ``matcher`` matches.
+
+    Skips from one of them to the next, so a long posting list costs only as
+    much as the documents asked about.
+    """
     found = []
     index = 0
+    leaf = matcher.child if isinstance(matcher, WrappingMatcher) else matcher
+    skip_to = functools.partial(_leaf_skip_to, leaf) if isinstance(leaf, W3LeafMatcher) else None
     while index < len(docnums) and matcher.is_active():
         docnum = matcher.id()
         index = bisect.bisect_left(docnums, docnum, index)
         if index == len(docnums):
             break
         if docnums[index] == docnum:
-            found.append(docnum)
+            found.append((docnum, matcher.score()))
             matcher.next()
+        elif skip_to:
+            skip_to(docnums[index])
         else:
             matcher.skip_to(docnums[index])
     return found
+
+
+def _leaf_skip_to(leaf: W3LeafMatcher, target: int) -> None:
+    """``leaf.skip_to(target)``, finding the place in the block by bisection.
+
+    Whoosh steps through a block one posting at a time to reach the target:
+    most of the cost of walking a long list (a word in every monograph's text)
+    through a few hundred medicines' parts.
+    """
+    if target <= leaf.id():
+        return
+    if target > leaf.block_max_id():
+        leaf._skip_to_block(lambda: target > leaf.block_max_id())
+        if not leaf.is_active():
+            return
+        leaf.id()  # reads the block's document numbers
+    leaf._i = bisect.bisect_left(leaf._ids, target, leaf._i)
 
 
 def _count_medicines(searcher, terms: Sequence[str]) -> int:
@@ -527,7 +561,7 @@ class _GroupedHits(Sequence):
     @classmethod
     def listing(cls, searcher, terms: Sequence[str], docnums: Sequence[int]) -> _GroupedHits:
         """These documents' medicines, one document each, in the order of their slugs."""
-        slugs = searcher.reader().column_reader("slug")
+        slugs = _slug_column(searcher)
         listed = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
         hits = cls(searcher, terms, PER_PAGE, scope=_Scope([slug for slug, _ in listed]))
         hits._scoped = listed
@@ -560,7 +594,7 @@ class _GroupedHits(Sequence):
 
     def _ranked(self, stop: int) -> list[tuple[str, list[tuple[float, int]]]]:
         """The first ``stop`` medicines with their best parts, by their best part's score."""
-        slugs = self._searcher.reader().column_reader("slug")
+        slugs = _slug_column(self._searcher)
         best: dict[str, list[tuple[float, int]]] = {}
         # Whoosh's top-N search skips what cannot reach the top, and the
         # shallower the list, the more it skips. When more medicines match than
@@ -592,56 +626,16 @@ class _GroupedHits(Sequence):
     def _scoped_parts(self) -> list[tuple[str, list[tuple[float, int]]]]:
         """Every medicine in the scope that matches, with its best parts, best first.
 
-        Scores only those medicines' parts that hold a word of the query besides
-        the names (the topic: "alcohol" in "<brand> alcohol"), each by moving
-        the query's matcher to it, instead of running a top-N search over every
-        document: "<name> dose" no longer scores the dose of ten thousand
-        medicines, nor a brand that 200 medicines share every part of theirs.
-        Every part carries its medicine's names, so a medicine none of whose
-        parts mentions the topic still matches, by its overview. Not whoosh's
-        And/Require with a slug filter: their matchers lose documents (or fail
-        an assertion) when the search skips ahead.
+        Only those medicines' parts are scored (see _score_scope), instead of a
+        top-N search over every document: "<name> dose" no longer scores the
+        dose of ten thousand medicines, nor "<brand> alcohol" every part of
+        the 200 medicines a brand may have.
         """
         if self._scoped is None:
-            scope = self._scope
-            name_terms = {_stem(word) for word in scope.words}
-            topics = [term for term in self._terms if term not in name_terms]
-            topic_query = (
-                Or([Term(field, term) for term in topics for field, _ in FIELD_BOOSTS])
-                if topics and scope.words
-                else None
-            )
             by_slug: dict[str, list[tuple[float, int]]] = {}
-            context = self._searcher.context()
             for subsearcher, offset in self._searcher.leaf_searchers():
-                reader = subsearcher.reader()
-                slug_of = {
-                    docnum: slug
-                    for slug in scope.slugs
-                    if ("slug", slug) in reader
-                    for docnum in reader.postings("slug", slug).all_ids()
-                }
-                parts = sorted(slug_of)
-                if topic_query is not None:
-                    parts = _matches_among(topic_query.matcher(subsearcher, context), parts)
-                    on_topic = {slug_of[docnum] for docnum in parts}
-                    for slug, docnum in scope.overviews.items():
-                        local = docnum - offset
-                        if slug not in on_topic and slug_of.get(local) == slug:
-                            parts.append(local)
-                    parts.sort()
-                matcher = self._query.matcher(subsearcher, context)
-                for docnum in parts:
-                    if not matcher.is_active():
-                        break
-                    if matcher.id() < docnum:
-                        matcher.skip_to(docnum)
-                        if not matcher.is_active():
-                            break
-                    if matcher.id() == docnum:
-                        by_slug.setdefault(slug_of[docnum], []).append(
-                            (matcher.score(), offset + docnum)
-                        )
+                for slug, score, docnum in self._score_scope(subsearcher, offset):
+                    by_slug.setdefault(slug, []).append((score, offset + docnum))
             self._scoped = sorted(
                 (
                     (slug, sorted(parts, key=lambda part: (-part[0], part[1]))[:HITS_PER_MEDICINE])
@@ -650,6 +644,111 @@ class _GroupedHits(Sequence):
                 key=lambda item: (-item[1][0][0], item[0]),
             )
         return self._scoped
+
+    def _score_scope(self, subsearcher, offset: int) -> list[tuple[str, float, int]]:
+        """(slug, score, document) for the scope's parts in one segment that matter.
+
+        The score is the one build_query's query gives: per term, the sum of
+        its fields' boosted scores; with several terms, three times the total
+        when every term matched (its And part, boost 2), else the total. Every
+        part carries its medicine's names, so the "names" field scores the same
+        in all of a medicine's parts: it is scored once per medicine, and the
+        parts worth ranking are those any other field matches (the topic:
+        "alcohol" in "<brand> alcohol"; the overview, which repeats the names).
+        Each field's postings are walked only through the scope's documents.
+        Not whoosh's And/Require with a slug filter: their matchers lose
+        documents (or fail an assertion) when the search skips ahead.
+        """
+        scope = self._scope
+        reader = subsearcher.reader()
+        context = self._searcher.context()
+        slug_of = {
+            docnum: slug
+            for slug in scope.slugs
+            if ("slug", slug) in reader
+            for docnum in reader.postings("slug", slug).all_ids()
+        }
+        docnums = sorted(slug_of)
+        first_of: dict[str, int] = {}
+        for docnum in docnums:
+            first_of.setdefault(slug_of[docnum], docnum)
+        firsts = sorted(first_of.values())
+        terms = self._terms
+        multiplier = 3.0 if len(terms) > 1 else 1.0
+        every = (1 << len(terms)) - 1
+        scores: dict[int, float] = {}
+        matched: dict[int, int] = {}
+        name_scores: dict[str, float] = {}
+        name_matched: dict[str, int] = {}
+
+        def add(found, bit: int) -> None:
+            for docnum, score in found:
+                scores[docnum] = scores.get(docnum, 0.0) + score
+                matched[docnum] = matched.get(docnum, 0) | 1 << bit
+
+        def body_matchers():
+            for bit, term in enumerate(terms):
+                if ("body", term) in reader:
+                    yield bit, Term("body", term, boost=BODY_BOOST).matcher(subsearcher, context)
+
+        for bit, term in enumerate(terms):
+            for field, boost in FIELD_BOOSTS:
+                if field == "body" or (field, term) not in reader:
+                    continue
+                matcher = Term(field, term, boost=boost).matcher(subsearcher, context)
+                if field == "names":
+                    for docnum, score in _matches_among(matcher, firsts):
+                        slug = slug_of[docnum]
+                        name_scores[slug] = name_scores.get(slug, 0.0) + score
+                        name_matched[slug] = name_matched.get(slug, 0) | 1 << bit
+                else:
+                    add(_matches_among(matcher, docnums), bit)
+
+        # Body text is most of the postings: first the parts the other fields
+        # found get their body score...
+        found_elsewhere = sorted(scores)
+        for bit, matcher in body_matchers():
+            add(_matches_among(matcher, found_elsewhere), bit)
+
+        def total(docnum: int) -> float:
+            slug = slug_of[docnum]
+            score = scores[docnum] + name_scores.get(slug, 0.0)
+            if matched[docnum] | name_matched.get(slug, 0) == every:
+                return score * multiplier
+            return score
+
+        # ...then the parts only the body matches are looked for in those
+        # medicines where one of them could be the best part: where the other
+        # fields found nothing, or nothing that beats the best body score there
+        # is. (The medicine's other links are then the parts the other fields
+        # found: a part only the body text matches may rank among them in a
+        # full search.)
+        body_best = sum(matcher.max_quality() for _, matcher in body_matchers())
+        best: dict[str, float] = {}
+        for docnum in found_elsewhere:
+            slug = slug_of[docnum]
+            best[slug] = max(best.get(slug, 0.0), total(docnum))
+        open_slugs = {
+            slug
+            for slug in first_of
+            if body_best
+            and best.get(slug, 0.0) <= (name_scores.get(slug, 0.0) + body_best) * multiplier
+        }
+        if open_slugs:
+            elsewhere = set(found_elsewhere)
+            rest = [d for d in docnums if slug_of[d] in open_slugs and d not in elsewhere]
+            for bit, matcher in body_matchers():
+                add(_matches_among(matcher, rest), bit)
+
+        # A medicine that no other field matches is there by its names: its
+        # overview stands for it.
+        on_topic = {slug_of[docnum] for docnum in scores}
+        for slug in name_scores.keys() - on_topic:
+            docnum = scope.overviews.get(slug, -1) - offset
+            if slug_of.get(docnum) == slug:
+                scores[docnum] = 0.0
+                matched[docnum] = 0
+        return [(slug_of[docnum], total(docnum), docnum) for docnum in scores]
 
     def _medicine(self, slug: str, parts: list[dict]) -> MedicineResult:
         url = medicine_url(slug)
@@ -860,6 +959,20 @@ def _spelling_candidates(vocabulary: dict, word: str) -> set[str]:
     return found
 
 
+def _slug_column(searcher):
+    """Each document's slug, by document number: read once per searcher and kept.
+
+    Opening the column reads its whole index of offsets, 1-2 ms at 10,000
+    monographs: more than the rest of a search for a brand.
+    """
+    cached = getattr(_local, "slugs", None)
+    if cached is not None and cached[0] is searcher:
+        return cached[1]
+    column = searcher.reader().column_reader("slug")
+    _local.slugs = (searcher, column)
+    return column
+
+
 def _spelling_vocabulary(searcher) -> dict[tuple, list[str]]:
     """The did-you-mean words of the index, filed by their first and by their last letters.
 
@@ -1002,6 +1115,7 @@ def _searcher():
     except Exception as error:
         _local.searcher = None
         _local.spelling = None
+        _local.slugs = None
         raise SearchUnavailable(
             f"the search index cannot be opened ({type(error).__name__})"
         ) from error
@@ -1013,6 +1127,7 @@ def _forget_searcher() -> None:
     cached = getattr(_local, "searcher", None)
     _local.searcher = None
     _local.spelling = None
+    _local.slugs = None
     if cached is not None:
         try:
             cached[1].close()

@@ -233,14 +233,25 @@ def test_a_shared_brand_and_a_topic_show_each_medicines_part_about_it(settings, 
         ("examplamide-b", "faqs", "Can I drink alcohol?"),
         ("examplamide-c", "uses", ""),
     ]
-    # The same best parts as scoring every part of every medicine.
-    with search._searcher() as searcher:
-        query = search.build_query(search.query_terms("Sharedbrand alcohol"))
-        best = {}
-        for hit in searcher.search(query, limit=None):
-            best.setdefault(hit["slug"], hit["anchor"])
-    for medicine in results.medicines[:2]:
-        assert medicine.best.anchor == best[medicine.slug]
+    # The same scores, and the same best part of each medicine, as the query
+    # gives scoring every document.
+    for words in ("Sharedbrand alcohol", "Sharedbrand hair loss", "Sharedbrand drowsy tablets"):
+        with search._searcher() as searcher:
+            terms = search.query_terms(words)
+            every_part = searcher.search(search.build_query(terms), limit=None)
+            scores = {hit.docnum: round(hit.score, 9) for hit in every_part}
+            scope = search._named_medicines(searcher, words)
+            assert scope is not None and scope.words == {"sharedbrand"}
+            best = {}
+            for hit in every_part:
+                if hit["slug"] in scope.slugs:
+                    best.setdefault(hit["slug"], hit.docnum)
+            ranked = search._GroupedHits(searcher, terms, 10, scope=scope)._scoped_parts()
+        assert [slug for slug, _ in ranked] == sorted(best, key=lambda s: -scores[best[s]])
+        for slug, parts in ranked:
+            assert parts[0][1] == best[slug], (words, slug)
+            for score, docnum in parts:
+                assert round(score, 9) == scores[docnum], (words, slug)
 
 
 def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(settings, whoosh_backend):
