@@ -3,7 +3,8 @@
 For each size (1,000 and 10,000 by default) it generates that many synthetic
 monographs (bench/generate.py) into a temporary folder, migrates a fresh
 temporary SQLite database, then runs load_content twice, each run in its own
-subprocess: the first load, and an unchanged reload. Two ways of running it:
+subprocess with production settings (DJANGO_DEBUG=false): the first load, and
+an unchanged reload. Two ways of running it:
 
 - loader: the loader alone (monographs.loading), with the receivers of
   versions_published (search re-indexing, leaflets) disconnected;
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -125,6 +127,11 @@ def bench_size(n: int, content: Path, folder: Path, mode: str) -> list[dict]:
         # Leaflets for thousands of medicines are rendered by `manage.py
         # render_leaflets`, not by the publish signal; keep WeasyPrint out.
         "LEAFLETS_RENDER_ON_PUBLISH": "false",
+        # As a production server runs it: with debug on, Django also logs
+        # every statement, formatting the 38 KB source text of each version.
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     }
     python = sys.executable
     migrate = subprocess.run(
