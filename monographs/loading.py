@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gc
 import hashlib
 import operator
 import os
@@ -272,7 +273,14 @@ def _prepare(file: _File) -> _Prepared:
 
 
 def _prepare_chunk(files: list[_File]) -> list[_Prepared]:
-    return [_prepare(file) for file in files]
+    # Parsing makes some 1,500 token objects a file and no reference cycles;
+    # with the cycle collector on, its full passes over them took a fifth of
+    # the workers' time.
+    gc.disable()
+    try:
+        return [_prepare(file) for file in files]
+    finally:
+        gc.enable()
 
 
 def _prepare_all(changed: list[_File], progress, done: int, total: int) -> Iterator[_Prepared]:
@@ -294,14 +302,21 @@ def _prepare_in_workers(changed: list[_File], workers: int) -> Iterator[_Prepare
     """Prepare files in a process pool, keeping only a few tasks queued at a time."""
     chunks = [changed[i : i + TASK_SIZE] for i in range(0, len(changed), TASK_SIZE)]
     limit = workers * TASKS_IN_FLIGHT_PER_WORKER
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: collections.deque = collections.deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_prepare_chunk, chunk))
-            if len(pending) >= limit:
+    # Objects that exist now (Django, the app) are left out of the cycle
+    # collector's passes, here and in the forked workers, which then also do
+    # not copy the pages those objects live on.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: collections.deque = collections.deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_prepare_chunk, chunk))
+                if len(pending) >= limit:
+                    yield from pending.popleft().result()
+            while pending:
                 yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    finally:
+        gc.unfreeze()
 
 
 def _write(batch: list[_Prepared], report: LoadReport) -> list[int]:
