@@ -393,19 +393,8 @@ def build_query(terms: Sequence[str]):
     return Or([*per_term, And(per_term, boost=2.0)])
 
 
-@dataclasses.dataclass(frozen=True)
-class _Scope:
-    """The medicines a query names, and how it names them (see _named_medicines)."""
-
-    slugs: list[str]
-    # The query's words that are words of their names.
-    words: frozenset[str] = frozenset()
-    # Each medicine's overview document (global document number).
-    overviews: dict[str, int] = dataclasses.field(default_factory=dict)
-
-
-def _named_medicines(searcher, text: str) -> _Scope | None:
-    """The medicines ``text`` asks about by name, or None to search them all.
+def _named_medicines(searcher, text: str) -> list[str] | None:
+    """The slugs of the medicines ``text`` asks about by name, or None to search them all.
 
     A query word names medicines when it is a whole word of the names, generic
     names or brands of NAME_SCOPE_LIMIT medicines or fewer, and hardly any
@@ -430,14 +419,19 @@ def _named_medicines(searcher, text: str) -> _Scope | None:
     asks_more = any(_stem(word) for word in words - named if not word.isdigit())
     if not asks_more and mentioned_elsewhere:
         return None
-    # "complete" is a field of the overview documents only.
     slugs = _slug_column(searcher)
-    overviews = {
-        slugs[docnum]: docnum
-        for word in named
-        for docnum in reader.postings("complete", word).all_ids()
-    }
-    return _Scope(sorted(overviews), frozenset(named), overviews)
+    # A removed medicine's words stay in the vocabulary (and its document
+    # frequencies) until segments merge; its postings are gone.
+    return (
+        sorted(
+            {
+                slugs[docnum]
+                for word in named
+                for docnum in reader.postings("complete", word).all_ids()
+            }
+        )
+        or None
+    )
 
 
 class _TopCollector(collectors.TopCollector):
@@ -550,7 +544,9 @@ class _GroupedHits(Sequence):
     medicines a query names), only those medicines' parts are scored.
     """
 
-    def __init__(self, searcher, terms: Sequence[str], per_page: int, scope: _Scope | None = None):
+    def __init__(
+        self, searcher, terms: Sequence[str], per_page: int, scope: Sequence[str] | None = None
+    ):
         self._searcher = searcher
         self._terms = terms
         self._query = build_query(terms) if terms else None
@@ -563,7 +559,7 @@ class _GroupedHits(Sequence):
         """These documents' medicines, one document each, in the order of their slugs."""
         slugs = _slug_column(searcher)
         listed = sorted((slugs[docnum], [(0.0, docnum)]) for docnum in docnums)
-        hits = cls(searcher, terms, PER_PAGE, scope=_Scope([slug for slug, _ in listed]))
+        hits = cls(searcher, terms, PER_PAGE, scope=[slug for slug, _ in listed])
         hits._scoped = listed
         return hits
 
@@ -634,7 +630,7 @@ class _GroupedHits(Sequence):
         if self._scoped is None:
             by_slug: dict[str, list[tuple[float, int]]] = {}
             for subsearcher, offset in self._searcher.leaf_searchers():
-                for slug, score, docnum in self._score_scope(subsearcher, offset):
+                for slug, score, docnum in self._score_scope(subsearcher):
                     by_slug.setdefault(slug, []).append((score, offset + docnum))
             self._scoped = sorted(
                 (
@@ -645,7 +641,7 @@ class _GroupedHits(Sequence):
             )
         return self._scoped
 
-    def _score_scope(self, subsearcher, offset: int) -> list[tuple[str, float, int]]:
+    def _score_scope(self, subsearcher) -> list[tuple[str, float, int]]:
         """(slug, score, document) for the scope's parts in one segment that matter.
 
         The score is the one build_query's query gives: per term, the sum of
@@ -654,8 +650,10 @@ class _GroupedHits(Sequence):
         part carries its medicine's names, so the "names" field scores the same
         in all of a medicine's parts: it is scored once per medicine, and the
         parts worth ranking are those any other field matches (the topic:
-        "alcohol" in "<brand> alcohol"; the overview, which repeats the names).
-        Each field's postings are walked only through the scope's documents.
+        "alcohol" in "<brand> alcohol"; and the overview, which repeats the
+        names, so every medicine named has a part). Parts only the names match
+        are not offered as links. Each field's postings are walked only
+        through the scope's documents.
         Not whoosh's And/Require with a slug filter: their matchers lose
         documents (or fail an assertion) when the search skips ahead.
         """
@@ -664,7 +662,7 @@ class _GroupedHits(Sequence):
         context = self._searcher.context()
         slug_of = {
             docnum: slug
-            for slug in scope.slugs
+            for slug in scope
             if ("slug", slug) in reader
             for docnum in reader.postings("slug", slug).all_ids()
         }
@@ -740,14 +738,6 @@ class _GroupedHits(Sequence):
             for bit, matcher in body_matchers():
                 add(_matches_among(matcher, rest), bit)
 
-        # A medicine that no other field matches is there by its names: its
-        # overview stands for it.
-        on_topic = {slug_of[docnum] for docnum in scores}
-        for slug in name_scores.keys() - on_topic:
-            docnum = scope.overviews.get(slug, -1) - offset
-            if slug_of.get(docnum) == slug:
-                scores[docnum] = 0.0
-                matched[docnum] = 0
         return [(slug_of[docnum], total(docnum), docnum) for docnum in scores]
 
     def _medicine(self, slug: str, parts: list[dict]) -> MedicineResult:
