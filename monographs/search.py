@@ -447,8 +447,10 @@ class _TopCollector(collectors.TopCollector):
     storage sections that score alike were all scored for "store".
 
     So the bar is set as soon as the list is full, just above the lowest
-    score in it (the next float up). That gives the same results: a match
-    that ties with the lowest never enters the list.
+    score in it (the next float up). That gives the same results, as a match
+    that ties with the lowest never enters the list; only a match scoring
+    exactly one float step above it could now be skipped where whoosh would
+    keep it (a tie summed in another order).
     """
 
     def _collect(self, global_docnum, score):
