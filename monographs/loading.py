@@ -12,6 +12,7 @@ can follow.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -51,6 +52,9 @@ TASKS_IN_FLIGHT_PER_WORKER = 4
 # Medicines written per round of bulk inserts; rows per INSERT statement.
 WRITE_BATCH = 100
 BATCH_SIZE = 500
+# SQLite's page cache (KiB) while a large load writes: its default 2 MB made
+# the inserts of a 10,000-file load (a 1.4 GB database) 7% slower overall.
+SQLITE_LOAD_CACHE_KIB = 32 * 1024
 
 
 @dataclasses.dataclass
@@ -142,7 +146,7 @@ def load_content(
 
     published: list[int] = []  # pks only: thousands of full versions would fill memory
     try:
-        with transaction.atomic():
+        with _write_cache(len(changed)), transaction.atomic():
             batch: list[_Prepared] = []
             for prepared in _prepare_all(changed, progress, len(report.unchanged), len(files)):
                 if not _accept(prepared, known.get(prepared.file.slug), force, report):
@@ -165,6 +169,24 @@ def load_content(
     except _NothingWritten:
         report.published.clear()
     return report
+
+
+@contextlib.contextmanager
+def _write_cache(changed: int) -> Iterator[None]:
+    """On SQLite, a larger page cache for the length of a large load."""
+    connection = connections[router.db_for_write(models.Version)]
+    if connection.vendor != "sqlite" or changed < PARALLEL_THRESHOLD:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_LOAD_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def _accept(prepared: _Prepared, state: dict | None, force: bool, report: LoadReport) -> bool:

@@ -355,12 +355,23 @@ def test_a_load_parsed_in_worker_processes_stores_the_same_rows(settings, monkey
     ]
     paths.append(BACLOFEN)
     monkeypatch.setattr(loading, "PARALLEL_THRESHOLD", 2)
+    cache_size = _sqlite_cache_size()
 
     report = load_files(*paths)
 
     assert sorted(report.created) == ["baclofen", "examplamide-0", "examplamide-1", "examplamide-2"]
     assert rows_of(Version.objects.get(medicine__slug="baclofen"))["side_effects"] == 37
     assert Version.objects.filter(status="published").count() == 4
+    # The larger page cache of a large load is the connection's own again.
+    assert _sqlite_cache_size() == cache_size
+
+
+def _sqlite_cache_size() -> int | None:
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
 
 
 # --- admin edits and conflicts ---------------------------------------------------------
