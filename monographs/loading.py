@@ -719,12 +719,11 @@ def _insert_rows(model, parent: str, rows: list[tuple[int, dict]]) -> None:
     if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
         raise TypeError(f"{model.__name__} has a field set on save; use bulk_create for it")
     keys = [field.name for field in fields]
-    every_key = set(keys)
     # Rows that name every field (nearly all) are read in one C-level call.
     read_row = operator.itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     params = []
     for parent_pk, row in rows:
-        if row.keys() == every_key:
+        if row.keys() == names:
             params.append([parent_pk, *read_row(row)])
             continue
         if not required <= row.keys() <= names:

@@ -707,7 +707,9 @@ class _GroupedHits(Sequence):
         # Body text is most of the postings: first the parts the other fields
         # found get their body score...
         found_elsewhere = sorted(scores)
+        body_best = 0.0
         for bit, matcher in body_matchers():
+            body_best += matcher.max_quality()
             add(_matches_among(matcher, found_elsewhere), bit)
 
         def total(docnum: int) -> float:
@@ -723,7 +725,6 @@ class _GroupedHits(Sequence):
         # is. (The medicine's other links are then the parts the other fields
         # found: a part only the body text matches may rank among them in a
         # full search.)
-        body_best = sum(matcher.max_quality() for _, matcher in body_matchers())
         best: dict[str, float] = {}
         for docnum in found_elsewhere:
             slug = slug_of[docnum]
@@ -951,39 +952,42 @@ def _spelling_candidates(vocabulary: dict, word: str) -> set[str]:
     return found
 
 
+def _kept(searcher, name: str, make: Callable[[], object]):
+    """``make()``, computed once per searcher (so once per index change) and kept with it."""
+    cached = getattr(_local, "kept", None)
+    if cached is None or cached[0] is not searcher:
+        cached = _local.kept = (searcher, {})
+    if name not in cached[1]:
+        cached[1][name] = make()
+    return cached[1][name]
+
+
 def _slug_column(searcher):
-    """Each document's slug, by document number: read once per searcher and kept.
+    """Each document's slug, by document number, kept per searcher.
 
     Opening the column reads its whole index of offsets, 1-2 ms at 10,000
     monographs: more than the rest of a search for a brand.
     """
-    cached = getattr(_local, "slugs", None)
-    if cached is not None and cached[0] is searcher:
-        return cached[1]
-    column = searcher.reader().column_reader("slug")
-    _local.slugs = (searcher, column)
-    return column
+    return _kept(searcher, "slugs", lambda: searcher.reader().column_reader("slug"))
 
 
 def _spelling_vocabulary(searcher) -> dict[tuple, list[str]]:
     """The did-you-mean words of the index, filed by their first and by their last letters.
 
-    Read once per searcher (so once per index change) and kept with it. A word
-    one edit from another shares its start or its end (see _half), so a typed
-    word is compared with the few words filed under its own start or end, not
-    with every name that begins with the same letter: at 10,000 monographs that
-    was thousands of comparisons, more than the search itself.
+    Kept per searcher. A word one edit from another shares its start or its
+    end (see _half), so a typed word is compared with the few words filed
+    under its own start or end, not with every name that begins with the same
+    letter: at 10,000 monographs that was thousands of comparisons, more than
+    the search itself.
     """
-    cached = getattr(_local, "spelling", None)
-    if cached is not None and cached[0] is searcher:
-        return cached[1]
-    words = (
-        raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        for raw in searcher.reader().lexicon("spell")
+    return _kept(
+        searcher,
+        "spelling",
+        lambda: file_spelling_words(
+            raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            for raw in searcher.reader().lexicon("spell")
+        ),
     )
-    vocabulary = file_spelling_words(words)
-    _local.spelling = (searcher, vocabulary)
-    return vocabulary
 
 
 def file_spelling_words(words: Iterable[str]) -> dict[tuple, list[str]]:
@@ -1106,8 +1110,7 @@ def _searcher():
             searcher = whoosh_index.open_dir(directory).searcher(weighting=WEIGHTING)
     except Exception as error:
         _local.searcher = None
-        _local.spelling = None
-        _local.slugs = None
+        _local.kept = None
         raise SearchUnavailable(
             f"the search index cannot be opened ({type(error).__name__})"
         ) from error
@@ -1118,8 +1121,7 @@ def _searcher():
 def _forget_searcher() -> None:
     cached = getattr(_local, "searcher", None)
     _local.searcher = None
-    _local.spelling = None
-    _local.slugs = None
+    _local.kept = None
     if cached is not None:
         try:
             cached[1].close()

@@ -401,10 +401,7 @@ def _inline_children(nodes, level: int, out: list[Token]) -> None:
     for node in nodes:
         name = node.name
         if name == "text":
-            if out and out[-1].type == "text":
-                out[-1].content += node.meta["content"]
-            else:
-                out.append(Token("text", "", 0, {}, None, level, None, node.meta["content"]))
+            _text(node.meta["content"], level, out)
         elif name == "text_special":  # an entity or a backslash escape
             meta = node.meta
             _text(meta["content"], level, out, meta.get("markup", ""), meta.get("info", ""))
