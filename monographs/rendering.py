@@ -17,6 +17,8 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from .tree_tokens import block_tokens
+
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -100,11 +102,22 @@ def _clean(html: str, tags: set[str]) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 -- nh3 has just removed everything not allow-listed
 
 
+def _parse(text: str):
+    """markdown-it-py's tokens for `text`, from markdown-it-pyrs where tree_tokens
+    can rebuild them (several times sooner for a short piece).
+
+    tree_tokens gives up on any "<", so raw HTML, which this renderer's
+    markdown-it leaves as text, is always parsed by that markdown-it.
+    """
+    tokens = block_tokens(text)
+    return tokens if tokens is not None else _markdown.parse(text)
+
+
 def render_markdown(text: str) -> SafeString:
     """Render block Markdown (paragraphs, lists, tables) to sanitised HTML."""
     if not text:
         return mark_safe("")
-    tokens = _shift_headings(_markdown.parse(text))
+    tokens = _shift_headings(_parse(text))
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     return _clean(html, ALLOWED_TAGS)
 
@@ -165,7 +178,33 @@ def _inline_html(text: str) -> tuple[SafeString, bool]:
         # What markdown-it and nh3 would make of it, without running them: most
         # list items (side effects, takeaways) are plain sentences.
         return mark_safe(text), True  # noqa: S308 -- no character here can start markup
-    return _clean(_markdown.renderInline(text), INLINE_TAGS), False
+    children = _one_paragraph(text)
+    if children is not None:
+        html = _markdown.renderer.renderInline(children, _markdown.options, {})
+    else:
+        html = _markdown.renderInline(text)
+    return _clean(html, INLINE_TAGS), False
+
+
+def _one_paragraph(text: str):
+    """The inline tokens of `text` read as a paragraph, when markdown-it-py's
+    inline parse of `text` gives the same ones, else None.
+
+    That is when the text is one line without spaces around it that makes one
+    paragraph (not a heading or a list item), as a sentence with a link or some
+    bold text does: then the fast parser can read it.
+    """
+    if "\n" in text or text != text.strip():
+        return None
+    tokens = block_tokens(text)
+    if (
+        tokens is None
+        or len(tokens) != 3
+        or tokens[0].type != "paragraph_open"
+        or tokens[1].content != text
+    ):
+        return None
+    return tokens[1].children
 
 
 def strip_markdown(text: str) -> str:

@@ -262,3 +262,74 @@ def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would()
         plain += html == text
     # The shortcut is taken for ordinary text, not only for the empty string.
     assert plain > 300
+
+
+def test_inline_markdown_read_by_the_fast_parser_renders_as_markdown_it_alone_would():
+    """Links, bold and code in one sentence go through markdown-it-pyrs: the same HTML."""
+    import random
+
+    from monographs.rendering import _one_paragraph, render_inline_with_text
+
+    curated = [
+        "Call **999** or go to [A&E](https://www.nhs.uk/nhs-services/urgent-and-emergency-care-services/)",
+        "Take *one* `5 mg` tablet ~~twice~~ three times a day",
+        'See [the dosing section](/medicines/baclofen/#dosage "Dosage") first',
+        "**Notes:** a&amp;b &copy; \\*not bold\\*",
+        "**Sample heartburn:** Some people",
+        "# a heading, not a sentence",
+        "- a list item, not a sentence",
+        "1) an ordered item",
+        "***",
+        "*",
+        "**",
+        "a *b* c**",
+    ]
+    alphabet = "ab Z09 .,;:-+=/()\"'#|%$@^?{}é\\`*_~[]!&"
+    generator = random.Random(20261127)
+    generated = [
+        "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 30)))
+        for _ in range(3000)
+    ]
+    fast = 0
+    for text in curated + generated:
+        html, words = render_inline_with_text(text)
+        assert (str(html), words) == _reference_inline(text), text
+        fast += _one_paragraph(text) is not None
+    assert _one_paragraph(curated[0]) is not None
+    assert _one_paragraph(curated[5]) is None and _one_paragraph(curated[6]) is None
+    assert fast > 1000
+
+
+def test_block_markdown_read_by_the_fast_parser_renders_as_markdown_it_alone_would():
+    """render_markdown parses with markdown-it-pyrs where it can: the HTML is unchanged."""
+    import random
+
+    from monographs.rendering import ALLOWED_TAGS, _clean, _markdown, _shift_headings
+    from monographs.tree_tokens import block_tokens
+
+    def reference(text: str) -> str:
+        tokens = _shift_headings(_markdown.parse(text))
+        return str(_clean(_markdown.renderer.render(tokens, _markdown.options, {}), ALLOWED_TAGS))
+
+    pieces = [
+        "- one\n- two **bold**\n\n  more of two\n- [three](https://example.org/)",
+        "1. first\n2. second\n\n| Medicine | Effect |\n|---|:-:|\n| a | *b* |",
+        "## Shifted\n\n### Kept\n\nText with `code` and ~~struck~~ words.",
+        "A paragraph\nover two lines  \nwith a hard break.",
+        "<b>raw</b> HTML stays text here",
+    ]
+    lines = [
+        "- item", "1. item", "# Heading", "### Sub", "| a | b |", "|---|---|", "",
+        "text **bold** and *em*", "[link](https://example.org/x)", "`code`", "  indented",
+        "> quote", "***", "&amp; &copy;", "a\\*b",
+    ]  # fmt: skip
+    generator = random.Random(20261128)
+    pieces += [
+        "\n".join(generator.choice(lines) for _ in range(generator.randint(1, 8)))
+        for _ in range(1500)
+    ]
+    fast = 0
+    for text in pieces:
+        assert str(render_markdown(text)) == reference(text), text
+        fast += block_tokens(text) is not None
+    assert fast > 500
