@@ -90,16 +90,29 @@ def _shift_headings(tokens):
     return tokens
 
 
-def _clean(html: str, tags: set[str]) -> SafeString:
-    cleaned = nh3.clean(
-        html,
-        tags=tags,
+def _cleaner(tags: frozenset[str]) -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=set(tags),
         attributes={tag: attrs for tag, attrs in ALLOWED_ATTRIBUTES.items() if tag in tags},
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
-    return mark_safe(cleaned)  # noqa: S308 -- nh3 has just removed everything not allow-listed
+
+
+# Sanitisers built once: nh3.clean builds one from its arguments on every call,
+# which took half its time on a paragraph.
+_CLEANERS = {
+    frozenset(ALLOWED_TAGS): _cleaner(frozenset(ALLOWED_TAGS)),
+    frozenset(INLINE_TAGS): _cleaner(frozenset(INLINE_TAGS)),
+}
+_TEXT_ONLY = nh3.Cleaner(tags=set())
+
+
+def _clean(html: str, tags: set[str]) -> SafeString:
+    key = frozenset(tags)
+    cleaner = _CLEANERS.get(key) or _cleaner(key)
+    return mark_safe(cleaner.clean(html))  # noqa: S308 -- nh3 has just removed everything not allow-listed
 
 
 def _parse(text: str):
@@ -218,7 +231,7 @@ def html_to_text(html: str) -> str:
     The loader stores both the HTML and the text of each piece; taking the text
     from the HTML saves rendering the same Markdown twice.
     """
-    plain = nh3.clean(str(html).replace("<", " <"), tags=set())
+    plain = _TEXT_ONLY.clean(str(html).replace("<", " <"))
     return " ".join(html_lib.unescape(plain).split())
 
 
