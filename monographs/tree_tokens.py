@@ -38,17 +38,27 @@ _parser = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strik
 # where parsing.py must see them to report them).
 _UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___", "~~~", "]:")
 # Link targets other than web, mail and site addresses (dropped by
-# markdown-it-pyrs as above), and targets with non-ASCII characters or "["
-# (markdown-it-py writes international host names in punycode, the Rust port
-# percent-encodes them).
-_UNSUPPORTED_LINK = re.compile(
-    r"\]\((?!\s*(?:https?://|mailto:|/|#))|\]\(\s*<?[^\s)]*(?:[^\x00-\x7f]|\[)"
-)
-# Symbols (£, ®, ±, °) beside an emphasis mark: markdown-it-py follows
-# CommonMark 0.31, where they count as punctuation there, the Rust port does not.
+# markdown-it-pyrs as above), and targets with non-ASCII characters, entities
+# or "[" (markdown-it-py writes international host names in punycode, the
+# Rust port percent-encodes them).
+_NON_WEB_LINK = re.compile(r"\]\((?!\s*(?:https?://|mailto:|/|#))")
+_LINK_TARGET = re.compile(r"\]\(\s*<?([^\s)]*)")
+_UNSUPPORTED_IN_TARGET = re.compile(r"[^\x00-\x7f]|\[|&")
+# Symbols (£, ®, ±, °) beside an emphasis or strikethrough mark: markdown-it-py
+# follows CommonMark 0.31, where they count as punctuation there, the Rust port
+# does not.
 _ASCII_BYTES = bytes(range(128))
+# markdown-it-py stops nesting blocks and inline markup at 20 levels (its
+# maxNesting), the Rust port does not: deeper text is left to markdown-it-py,
+# and the builder's recursion stays shallow.
+_MAX_DEPTH = 8
 # A line that may end a table in markdown-it-py but not in the Rust port.
 _BLOCK_START = re.compile(rb" {0,3}(?:[-+*]|\d{1,9}[.)])(?: |$)| {0,3}(?:#|>|```|~~~)")
+
+# A line of dashes, colons and "|" under a line of text: a setext heading's
+# underline, or a table's delimiter row. Without a "|", or indented four
+# spaces or more, markdown-it-py and the Rust port may read it differently.
+_DASH_LINE = re.compile(r"\n( *)([-:|][-:| ]*)(?=\n|$)")
 
 _WHITESPACE = frozenset(b" \t\r\n")
 # ASCII characters Python counts as spaces besides " ", "\n", "\t" and "\r".
@@ -97,7 +107,9 @@ def _outside_the_subset(text: str) -> bool:
     # and most of these start with a character most monographs never use.
     if any(part[0] in text and part in text for part in _UNSUPPORTED_TEXT):
         return True
-    if _UNSUPPORTED_LINK.search(text):
+    if _NON_WEB_LINK.search(text) or _unsupported_link_target(text):
+        return True
+    if _dash_line_under_text(text):
         return True
     if "`" in text and "[" in text:
         # markdown-it-pyrs 0.4 panics on an unclosed "[" before a code span.
@@ -107,16 +119,41 @@ def _outside_the_subset(text: str) -> bool:
     if any(space in text for space in _OTHER_ASCII_SPACES):
         return True
     if not text.isascii():
+        try:
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return True
         # Its UTF-8 with the ASCII bytes taken out: the other characters.
-        for character in set(text.encode("utf-8").translate(None, _ASCII_BYTES).decode("utf-8")):
+        for character in set(encoded.translate(None, _ASCII_BYTES).decode("utf-8")):
             if character.isspace():
                 return True
             if unicodedata.category(character).startswith("S") and any(
-                pair in text
-                for pair in (f"*{character}", f"{character}*", f"_{character}", f"{character}_")
+                f"{mark}{character}" in text or f"{character}{mark}" in text for mark in "*_~"
             ):
                 return True
     return False
+
+
+def _dash_line_under_text(text: str) -> bool:
+    for match in _DASH_LINE.finditer(text):
+        indent, line = match.groups()
+        if "-" not in line or ("|" in line and len(indent) < 4):
+            continue
+        above = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if above.strip():
+            return True
+    return False
+
+
+def _unsupported_link_target(text: str) -> bool:
+    """Whether a link target in `text` holds a character the ports encode differently.
+
+    Each target is read once: a "](" inside a target that has none of those
+    characters starts a target that is the rest of it, so the search goes on
+    after its end (a search from every "](" took quadratic time on text made
+    of many of them).
+    """
+    return any(_UNSUPPORTED_IN_TARGET.search(match[1]) for match in _LINK_TARGET.finditer(text))
 
 
 class _Builder:
@@ -272,6 +309,8 @@ class _Builder:
         self.push("heading_close", tag, -1, level, markup="#" * marks)
 
     def list_block(self, node, level: int) -> None:
+        if level >= 2 * _MAX_DEPTH:
+            raise _Unsupported("deeply nested lists")
         ordered = node.name == "ordered_list"
         marker = node.meta["marker"]
         kind, tag = ("ordered_list", "ol") if ordered else ("bullet_list", "ul")
@@ -344,6 +383,9 @@ class _Builder:
         header, delimiter = self.line_bytes(table_map[0]), self.line_bytes(table_map[0] + 1)
         if b"|" not in header or b"|" not in delimiter:
             raise _Unsupported("table rows without '|'")
+        if _BLOCK_START.match(header):
+            # markdown-it-py reads such a line as a list item or heading.
+            raise _Unsupported("a table header that may start another block")
         for line in range(table_map[0] + 2, table_map[1]):
             if _BLOCK_START.match(self.line_bytes(line)):
                 raise _Unsupported("a table row that may start another block")
@@ -403,6 +445,8 @@ _BLOCK_NAMES = frozenset(
 
 
 def _inline_children(nodes, level: int, out: list[Token]) -> None:
+    if level > _MAX_DEPTH:
+        raise _Unsupported("deeply nested inline markup")
     for node in nodes:
         name = node.name
         if name == "text":
