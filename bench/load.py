@@ -51,6 +51,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.environment import production_env  # noqa: E402
 from bench.generate import generate_monographs, synthetic_slug  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -128,36 +129,12 @@ def _request_paths(medicines: int) -> dict[str, list[str]]:
     }
 
 
-def _base_env(folder: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "CACHE_", "SEARCH_", "MEDIA_"))
-    }
-    env.update(
-        {
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
-            "DJANGO_VAR_DIR": str(folder),  # STATIC_ROOT is <var>/static
-            "MEDIA_ROOT": str(folder / "media"),
-            "SEARCH_INDEX_DIR": str(folder / "search-index"),
-            "SITE_URL": "https://127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            # Rendering four PDFs for each of hundreds of medicines would take long:
-            # the leaflets the mix downloads are rendered by the check before the load.
-            "LEAFLETS_RENDER_ON_PUBLISH": "false",
-        }
-    )
-    return env
-
-
 @contextlib.contextmanager
 def _site(setup: str, folder: Path, content: Path, medicines: int):
     """A prepared production site for `setup`; yields its environment."""
     folder.mkdir()
-    env = _base_env(folder)
+    # The leaflets the mix downloads are rendered by the check before the load.
+    env = production_env(folder)
     database = None
     if setup == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{folder / 'db.sqlite3'}"

@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import socket
 import statistics
@@ -39,6 +38,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.environment import production_env  # noqa: E402
+
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 PAGE = "/medicines/baclofen/"
@@ -60,7 +63,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="druginfo-bench-") as folder:
-        env = _production_env(Path(folder))
+        env = production_env(Path(folder), DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
         _prepare_site(env)
         static_root = Path(folder) / "static"
         tool = "wrk" if shutil.which("wrk") else "python"
@@ -107,27 +110,6 @@ def main() -> None:
     print(f"\ncached page / static file rate: {ratio:.2f} (target >= 0.80)")
     print(f"uncached page / static file rate: {uncached['rps'] / static['rps']:.2f}")
     print(f"uncached render in-process, median of 50: {render_ms:.1f} ms (target < 30 ms)")
-
-
-def _production_env(folder: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        {
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
-            "DJANGO_VAR_DIR": str(folder),  # STATIC_ROOT is <var>/static
-            "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-            "MEDIA_ROOT": str(folder / "media"),
-            "SEARCH_INDEX_DIR": str(folder / "search-index"),
-            "SITE_URL": "https://127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            # The benchmark never opens a leaflet; rendering four PDFs would only slow set-up.
-            "LEAFLETS_RENDER_ON_PUBLISH": "false",
-        }
-    )
-    return env
 
 
 def _prepare_site(env: dict[str, str]) -> None:
