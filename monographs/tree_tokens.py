@@ -44,15 +44,13 @@ _UNSUPPORTED_TEXT = ("<", "\t", "\r", "\x00", "![", "\\|", "***", "___", "~~~", 
 _NON_WEB_LINK = re.compile(r"\]\((?!\s*(?:https?://|mailto:|/|#))")
 _LINK_TARGET = re.compile(r"\]\(\s*<?([^\s)]*)")
 _UNSUPPORTED_IN_TARGET = re.compile(r"[^\x00-\x7f]|\[|&")
-# Symbols (£, ®, ±, °) beside an emphasis or strikethrough mark: markdown-it-py
-# follows CommonMark 0.31, where they count as punctuation there, the Rust port
-# does not.
+# Deleted from UTF-8 text, these leave its non-ASCII characters.
 _ASCII_BYTES = bytes(range(128))
 # markdown-it-py stops nesting blocks and inline markup at 20 levels (its
 # maxNesting), the Rust port does not: deeper text is left to markdown-it-py,
 # and the builder's recursion stays shallow.
 _MAX_DEPTH = 8
-# A line that may end a table in markdown-it-py but not in the Rust port.
+# A line that may start another block where the Rust port sees a table row.
 _BLOCK_START = re.compile(rb" {0,3}(?:[-+*]|\d{1,9}[.)])(?: |$)| {0,3}(?:#|>|```|~~~)")
 
 # A line of dashes, colons and "|" under a line of text: a setext heading's
@@ -127,6 +125,9 @@ def _outside_the_subset(text: str) -> bool:
         for character in set(encoded.translate(None, _ASCII_BYTES).decode("utf-8")):
             if character.isspace():
                 return True
+            # A symbol (£, ®, ±, °) beside an emphasis or strikethrough mark:
+            # markdown-it-py follows CommonMark 0.31, where it counts as
+            # punctuation there, the Rust port does not.
             if unicodedata.category(character).startswith("S") and any(
                 f"{mark}{character}" in text or f"{character}{mark}" in text for mark in "*_~"
             ):

@@ -216,6 +216,17 @@ def test_rendering_parsed_tokens_gives_the_same_html_as_rendering_the_markdown()
         assert tokens_text(tokens) == html_to_text(html)
 
 
+def _random_texts(alphabet: str, seed: int, longest: int, count: int = 3000) -> list[str]:
+    """`count` strings of 1 to `longest` characters drawn from `alphabet`, the same each run."""
+    import random
+
+    generator = random.Random(seed)
+    return [
+        "".join(generator.choice(alphabet) for _ in range(generator.randint(1, longest)))
+        for _ in range(count)
+    ]
+
+
 def _reference_clean(html: str, tags: set[str]) -> str:
     """The sanitiser called afresh with the allow-lists, as nh3.clean documents it."""
     import nh3
@@ -246,8 +257,6 @@ def _reference_inline(text: str) -> tuple[str, str]:
 
 
 def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would():
-    import random
-
     from monographs.rendering import render_inline_with_text
 
     curated = [
@@ -270,11 +279,7 @@ def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would()
         "x\x00y\x07z",
     ]
     alphabet = "ab Z09 .,;:-+=/()\"'#|%$@^?{}\t\u00a0\u2028é😀\\`*_~[]!<>&\n"
-    generator = random.Random(20261126)
-    generated = [
-        "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 24)))
-        for _ in range(3000)
-    ]
+    generated = _random_texts(alphabet, seed=20261126, longest=24)
     plain = 0
     for text in curated + generated:
         html, words = render_inline_with_text(text)
@@ -287,8 +292,6 @@ def test_plain_sentences_render_exactly_as_markdown_it_and_the_sanitiser_would()
 
 def test_inline_markdown_read_by_the_fast_parser_renders_as_markdown_it_alone_would():
     """Links, bold and code in one sentence go through markdown-it-pyrs: the same HTML."""
-    import random
-
     from monographs.rendering import _one_paragraph, render_inline_with_text
 
     curated = [
@@ -310,11 +313,7 @@ def test_inline_markdown_read_by_the_fast_parser_renders_as_markdown_it_alone_wo
         "[a](https://&eacute;x.org/)",
     ]
     alphabet = "ab Z09 .,;:-+=/()\"'#|%$@^?{}é\\`*_~[]!&"
-    generator = random.Random(20261127)
-    generated = [
-        "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 30)))
-        for _ in range(3000)
-    ]
+    generated = _random_texts(alphabet, seed=20261127, longest=30)
     fast = 0
     for text in curated + generated:
         html, words = render_inline_with_text(text)
