@@ -53,7 +53,8 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
     template_name = "admin/monographs/widgets/markdown_editor.html"
 
     class Media:
-        css = {"all": ["monographs/admin/editor.css"]}
+        # The editor's layout (panes, checks, preview) is in the editorial stylesheet.
+        css = {"all": ["monographs/admin/editorial.css"]}
         js = ["monographs/admin/editor.js"]
 
 

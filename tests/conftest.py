@@ -115,6 +115,45 @@ def _no_leaflets_on_publish(settings):
     settings.LEAFLETS_RENDER_ON_PUBLISH = False
 
 
+PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """The static files collected once, as `collectstatic` does on a production server."""
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(
+        STATIC_ROOT=root,
+        STORAGES=_storages_with_static(PRODUCTION_STATIC_STORAGE),
+    ):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
+
+
+def _storages_with_static(backend: str) -> dict:
+    from django.conf import settings
+
+    return {**settings.STORAGES, "staticfiles": {"BACKEND": backend}}
+
+
+@pytest.fixture(autouse=True)
+def _production_static_storage(request, settings):
+    """Pages render with production's static storage: hashed names from the manifest.
+
+    A template that names a static file that does not exist then fails its test
+    ("Missing staticfiles manifest entry"), as it would answer 500 in
+    production. Browser tests keep the development storage: their live server
+    serves files by their plain names.
+    """
+    if request.node.get_closest_marker("browser"):
+        return
+    settings.STATIC_ROOT = request.getfixturevalue("collected_static")
+    settings.STORAGES = _storages_with_static(PRODUCTION_STATIC_STORAGE)
+
+
 @pytest.fixture(autouse=True)
 def _temporary_paths(settings, tmp_path):
     """Point content, search index and media at empty folders under tmp_path.

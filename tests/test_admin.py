@@ -6,6 +6,7 @@ first, drafts invisible to the public, only reviewers publishing, the live
 preview that cannot carry a script, and logins that lock after five failures.
 """
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -534,3 +535,18 @@ def test_a_published_version_never_changes_in_place(medicine, editor):
     editor.post(url("revert", medicine.pk, 1))
 
     assert Version.objects.get(number=1).source_text == before
+
+
+def test_the_editor_and_add_pages_link_stylesheets_that_production_serves(
+    editor, medicine, settings
+):
+    # Pages render with collectstatic's manifest (conftest): a missing file would
+    # be a 500 here, as it was in production with the editor's stylesheet.
+    for page in (url("change", medicine.pk), url("add")):
+        response = editor.get(page)
+        assert response.status_code == 200
+        sheets = re.findall(r'<link[^>]+href="/static/([^"]+\.css)"', response.text)
+        editorial = [name for name in sheets if name.startswith("monographs/admin/editorial.")]
+        assert len(editorial) == 1, sheets  # linked once, under its hashed name
+        for name in sheets:
+            assert (settings.STATIC_ROOT / name).is_file(), name

@@ -1,5 +1,7 @@
 """Error pages: friendly words, a way home and to search, correct status codes."""
 
+import re
+
 import pytest
 from django.test import RequestFactory
 from django.urls import path
@@ -48,4 +50,5 @@ def test_500_page_renders_without_a_request_context():
     text = response.content.decode()
     assert "Sorry, something went wrong" in text
     assert '<html lang="en-gb">' in text
-    assert "/static/css/site.css" in text
+    # The stylesheet under its hashed production name, from collectstatic's manifest.
+    assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', text)
