@@ -9,6 +9,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from monographs.models import Version
@@ -44,7 +45,9 @@ class UpdatesFeed(Feed):
         return _("%(name)s, version %(number)s") % {"name": item.name, "number": item.number}
 
     def item_description(self, item: Version) -> str:
-        return item.change_summary
+        # Atom1Feed writes this into <summary type="html">, which readers parse
+        # as HTML: the summary is plain text, so it goes in escaped, as words.
+        return escape(item.change_summary)
 
     def item_link(self, item: Version) -> str:
         return settings.SITE_URL + item.get_absolute_url()

@@ -676,3 +676,19 @@ def test_every_page_has_language_one_heading_and_its_canonical_address(client, b
     assert len(re.findall(r"<h1[ >]", response.text)) == 1
     assert '<link rel="canonical" href="http://127.0.0.1:8000/' in response.text
     assert '<a class="skip-link" href="#main">' in response.text
+
+
+def test_feed_summaries_are_text_that_a_feed_reader_cannot_run(client, baclofen):
+    # A change summary stored before HTML was refused at validation (or written
+    # straight to the database) still reaches readers only as words.
+    hostile = 'Fixed <script>alert(1)</script> and <img src=x onerror="alert(2)"> & more'
+    Version.objects.filter(medicine__slug="baclofen").update(change_summary=hostile)
+
+    feed = ET.fromstring(client.get("/feed/").content)  # noqa: S314 -- our own output
+    summary = feed.find(f"{ATOM}entry/{ATOM}summary")
+
+    # type="html": a reader parses the element's text as HTML. It must hold no
+    # element at all, and show the summary's characters as they were written.
+    assert summary.get("type") == "html"
+    assert "<" not in summary.text
+    assert html.unescape(summary.text) == hostile
