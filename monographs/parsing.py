@@ -41,6 +41,16 @@ QUICK_ANSWER_RE = re.compile(r"^\*\*\s*quick answer\s*:?\s*\*\*\s*:?\s*", re.I)
 ALLOWED_SCHEMES = ("http:", "https:", "mailto:")
 PRESCRIPTION_STATUSES = ("prescription only", "pharmacy", "general sale")
 STATUSES = ("draft", "published")
+# The largest version number every database stores (a PostgreSQL integer).
+MAX_VERSION = 2_147_483_647
+# Front matter is at most a list of groups of fields; deeper is a mistake, and
+# the YAML constructor recurses once per level.
+MAX_YAML_DEPTH = 10
+# A tag, a closing tag, a comment or a declaration: what makes text HTML. A lone
+# "<" ("< 5 mg") is still text.
+HTML_TAG_RE = re.compile(r"<[A-Za-z/!?]")
+# Control characters other than tab and newline; PostgreSQL refuses NUL in text.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,6 +346,18 @@ def parse_monograph(text: str, path: str = "<text>", expected_slug: str | None =
     `path` is only used in messages. When `expected_slug` is given, the
     front-matter slug must equal it (the file name rule).
     """
+    if match := CONTROL_RE.search(text):
+        line = text.count("\n", 0, match.start()) + 1
+        raise MonographError(
+            [
+                Problem(
+                    path,
+                    line,
+                    f"contains the control character U+{ord(match.group()):04X}, which no "
+                    "page can show; delete it",
+                )
+            ]
+        )
     return _Parser(text, path, expected_slug).parse()
 
 
@@ -973,6 +995,8 @@ class _FrontMatter:
         "change_summary",
     )
     KNOWN = (*REQUIRED, "language")
+    # The database columns' lengths (monographs/models.py); the others are unlimited.
+    MAX_LENGTHS = {"slug": 100, "name": 200, "generic_name": 200, "drug_class": 200, "language": 20}
 
     def __init__(self, parser: _Parser, data: dict, lines: dict[str, int]):
         self.parser = parser
@@ -1018,7 +1042,49 @@ class _FrontMatter:
         text = str(value).strip()
         if not text:
             self.error(field, f"'{field}' is empty")
+        limit = self.MAX_LENGTHS.get(field)
+        if limit and len(text) > limit:
+            self.error(field, f"'{field}' is {len(text):,} characters long; at most {limit}")
+        self._check_plain(field, text)
         return text
+
+    def _check_plain(self, field: str, text: str) -> None:
+        """Report HTML in a plain-text field: it would be shown as text, never run."""
+        self._check_characters(field, text)
+        if match := HTML_TAG_RE.search(text):
+            tag = text[match.start() :].split(">", 1)[0][:40]
+            self.error(
+                field,
+                f"'{field}' is plain text; HTML ({tag}) is not allowed in it. Write it in words",
+            )
+
+    def _check_characters(self, field: str, text: str) -> None:
+        # A YAML escape ("\\0") makes a control character the file itself does not hold.
+        if match := CONTROL_RE.search(text):
+            self.error(
+                field,
+                f"'{field}' contains the control character U+{ord(match.group()):04X}; delete it",
+            )
+
+    def _check_warning(self, text: str) -> None:
+        """A safety warning is inline Markdown: no raw HTML, and only the allowed links."""
+        self._check_characters("safety_warnings", text)
+        for token in _new_markdown().parseInline(text):
+            for child in token.children or ():
+                if child.type == "html_inline":
+                    self.error(
+                        "safety_warnings",
+                        f"raw HTML ({child.content.strip()[:40]}) is not allowed in "
+                        "'safety_warnings'; write it in Markdown",
+                    )
+                elif child.type in ("link_open", "image"):
+                    url = str(child.attrs.get("href") or child.attrs.get("src") or "")
+                    if not _is_allowed_url(url):
+                        self.error(
+                            "safety_warnings",
+                            f"the link '{url[:60]}' is not allowed in 'safety_warnings'; links "
+                            "must start with http://, https://, mailto: or / (a page of this site)",
+                        )
 
     def _text_list(self, field: str) -> tuple[str, ...]:
         value = self.data.get(field)
@@ -1032,7 +1098,12 @@ class _FrontMatter:
             if not isinstance(item, str | int | float) or isinstance(item, bool) or not str(item):
                 self.error(field, f"every item of '{field}' must be text; found {_kind(item)}")
                 continue
-            items.append(str(item).strip())
+            text = str(item).strip()
+            if field == "safety_warnings":
+                self._check_warning(text)
+            else:
+                self._check_plain(field, text)
+            items.append(text)
         if field in self.NON_EMPTY_LISTS and not items:
             self.error(field, f"'{field}' needs at least one item")
         return tuple(items)
@@ -1043,6 +1114,9 @@ class _FrontMatter:
             return 0
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             self.error("version", f"'version' must be a whole number of 1 or more, not {value!r}")
+            return 0
+        if value > MAX_VERSION:
+            self.error("version", f"'version' {value} is too large; at most {MAX_VERSION:,}")
             return 0
         return value
 
@@ -1061,10 +1135,13 @@ class _FrontMatter:
         if isinstance(value, datetime.date):
             return value
         if isinstance(value, str):
+            # The loader reads dates as text (_FrontMatterLoader), so a month 13 lands here.
             try:
                 return datetime.date.fromisoformat(value.strip())
             except ValueError:
-                pass
+                if re.fullmatch(r"\d{4}-\d\d-\d\d", value.strip()):
+                    self.error(field, f"'{field}' {value.strip()} is not a date in the calendar")
+                    return None
         self.error(field, f"'{field}' must be a date written YYYY-MM-DD, not {value!r}")
         return None
 
@@ -1082,11 +1159,15 @@ class _FrontMatter:
         sources = []
         for item in value:
             if not isinstance(item, dict) or not all(
-                isinstance(item.get(key), str | int) and str(item.get(key)).strip()
+                isinstance(item.get(key), str | int)
+                and not isinstance(item.get(key), bool)
+                and str(item.get(key)).strip()
                 for key in ("title", "publisher", "date")
             ):
                 self.error("source", "each 'source' item needs a title, a publisher and a date")
                 continue
+            for key in ("title", "publisher", "date"):
+                self._check_plain("source", str(item[key]))
             sources.append(
                 Source(str(item["title"]), str(item["publisher"]), str(item["date"]).strip())
             )
@@ -1136,26 +1217,79 @@ def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:
 
     libyaml's loader is many times faster, which counts when thousands of files
     load; a file it rejects is read again by the pure-Python loader so that the
-    error message is the same on every machine.
+    error message is the same on every machine. Anything the constructor cannot
+    turn into a value (a number too long, nesting too deep) is a YAMLError with
+    its line, like every other YAML mistake.
     """
     try:
         return _compose_and_construct(_FAST_YAML_LOADER, text)
-    except yaml.YAMLError:
-        if _FAST_YAML_LOADER is yaml.SafeLoader:
+    except yaml.YAMLError as fast_error:
+        # libyaml stops nesting at a depth where the pure-Python composer would
+        # recurse for a second before giving up: its own message will do.
+        if _FAST_YAML_LOADER is _PYTHON_YAML_LOADER or "nesting depth" in str(fast_error):
             raise
-    return _compose_and_construct(yaml.SafeLoader, text)
+    except RecursionError:
+        pass  # only without libyaml: the pure-Python composer recurses once per level
+    try:
+        return _compose_and_construct(_PYTHON_YAML_LOADER, text)
+    except RecursionError:
+        raise yaml.YAMLError(f"it is nested more than {MAX_YAML_DEPTH} levels deep") from None
 
 
 def _compose_and_construct(loader_class, text: str) -> tuple[yaml.Node | None, object]:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_depth(node)
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
 
 
-_FAST_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _check_depth(root: yaml.Node) -> None:
+    """Raise a YAMLError at the first node nested deeper than MAX_YAML_DEPTH."""
+    pending = [(root, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_YAML_DEPTH:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"it is nested more than {MAX_YAML_DEPTH} levels deep", node.start_mark
+            )
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                pending.extend(((key, depth + 1), (value, depth + 1)))
+
+
+def _front_matter_loader(base):
+    """`base` without implicit dates, and with integers that cannot fail.
+
+    YAML would turn `2026-13-01` into a ValueError, not a date; read as text,
+    `_FrontMatter._date` reports it at its field. An integer past Python's
+    4,300-digit limit becomes a YAMLError at its line.
+    """
+
+    def construct_int(loader, node):
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "this number is too long", node.start_mark
+            ) from None
+
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in base.yaml_implicit_resolvers.items()
+    }
+    loader = type(f"FrontMatter{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
+    loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    return loader
+
+
+_PYTHON_YAML_LOADER = _front_matter_loader(yaml.SafeLoader)
+_FAST_YAML_LOADER = _front_matter_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _kind(value: object) -> str:

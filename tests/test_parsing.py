@@ -88,6 +88,34 @@ BROKEN_FILES = [
         "the front matter is not valid YAML: expected ',' or ']', but got ':' "
         "(while parsing a flow sequence that starts on line 8)",
     ),
+    # Issue #20: what YAML or the database would reject is a problem at its line.
+    ("month-13.md", 18, "'last_reviewed' 2026-13-01 is not a date in the calendar"),
+    ("year-zero.md", 19, "'next_review' 0000-01-10 is not a date in the calendar"),
+    ("huge-version.md", 16, "'version' 9223372036854775808 is too large; at most 2,147,483,647"),
+    ("huge-number.md", 11, "the front matter is not valid YAML: this number is too long"),
+    ("nested-yaml.md", 12, "the front matter is not valid YAML: it is nested more than 10 levels"),
+    ("deeply-nested-yaml.md", 12, "the front matter is not valid YAML: exceeded maximum nesting"),
+    ("nul-in-text.md", 6, "'drug_class' contains the control character U+0000; delete it"),
+    ("nul-in-body.md", 31, "contains the control character U+0000, which no page can show"),
+    ("name-too-long.md", 3, "'name' is 215 characters long; at most 200"),
+    # Plain-text fields are text: HTML in them is refused, never stored.
+    (
+        "html-in-change-summary.md",
+        26,
+        "'change_summary' is plain text; HTML (<script) is not allowed in it",
+    ),
+    ("html-in-name.md", 3, "'name' is plain text; HTML (<img src=x onerror=alert(1)) is not"),
+    ("html-in-source.md", 22, "'source' is plain text; HTML (<b) is not allowed in it"),
+    (
+        "html-in-safety-warning.md",
+        14,
+        "raw HTML (<img src=x onerror=alert(1)>) is not allowed in 'safety_warnings'",
+    ),
+    (
+        "javascript-link-in-safety-warning.md",
+        14,
+        "the link 'javascript:alert(1)' is not allowed in 'safety_warnings'",
+    ),
 ]
 
 
@@ -226,6 +254,23 @@ def test_a_version_of_zero_is_refused_at_its_line():
     (problem,) = caught.value.problems
     assert problem.line == 16
     assert "'version' must be a whole number of 1 or more, not 0" in problem.message
+
+
+def test_a_less_than_sign_in_plain_text_is_text_not_html():
+    document = parse_monograph(
+        monograph_text(change_summary="'Children under 5 (weight < 20 kg): a lower dose.'"),
+        "examplamide.md",
+    )
+
+    assert document.change_summary == "Children under 5 (weight < 20 kg): a lower dose."
+
+
+def test_a_source_date_written_as_a_day_stays_the_text_it_was():
+    text = monograph_text().replace('date: "2025"', "date: 2025-03-01")
+
+    (source,) = parse_monograph(text, "examplamide.md").sources
+
+    assert source.date == "2025-03-01"
 
 
 def test_a_section_that_appears_twice_is_reported():
