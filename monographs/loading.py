@@ -229,13 +229,32 @@ def _accept(prepared: _Prepared, state: dict | None, force: bool, report: LoadRe
 
 
 def _read_files(paths: list[Path], report: LoadReport) -> list[_File]:
-    """Hash each file; the bytes are read again when it is parsed, so none are kept."""
+    """Hash each file; the bytes are read again when it is parsed, so none are kept.
+
+    A slug met twice (two folders, or one file named twice) is a problem naming
+    both paths: one load makes at most one version of each medicine.
+    """
     files = []
+    first_path: dict[str, str] = {}
     for path in paths:
         display = _display(path)
         if path.suffix != ".md":
             report.problems.append(Problem(display, 0, "is not a Markdown (.md) file"))
             continue
+        if path.stem in first_path:
+            first = first_path[path.stem]
+            report.problems.append(
+                Problem(
+                    display,
+                    0,
+                    "is named twice in this load; name it once"
+                    if first == display
+                    else f"has the same slug '{path.stem}' as {first}; load only one file "
+                    "for each medicine",
+                )
+            )
+            continue
+        first_path[path.stem] = display
         try:
             sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:

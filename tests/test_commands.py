@@ -137,3 +137,64 @@ def test_export_content_of_one_slug_to_another_folder(settings, tmp_path):
 def test_export_content_of_an_unknown_slug_is_an_error():
     with pytest.raises(CommandError, match="no medicine with slug: nosuchamide"):
         run("export_content", "--slug", "nosuchamide")
+
+
+# --- issue #20: the dry run and the real load agree; no traceback --------------------
+
+
+def load_both_ways(*paths: Path) -> list[tuple[str, str]]:
+    """The error output of a dry run and of a real load of `paths`; both must fail."""
+    outputs = []
+    for dry_run in (True, False):
+        out, err = io.StringIO(), io.StringIO()
+        with pytest.raises(CommandError, match="fix the problems above"):
+            call_command("load_content", *map(str, paths), dry_run=dry_run, stdout=out, stderr=err)
+        outputs.append((out.getvalue(), err.getvalue()))
+    return outputs
+
+
+def test_the_same_slug_in_two_folders_is_refused_by_the_dry_run_and_the_load(tmp_path):
+    first = write_monograph(tmp_path / "a", "examplamide", monograph_text())
+    second = write_monograph(tmp_path / "b", "examplamide", monograph_text(version=2))
+
+    (dry, _), (real, err) = load_both_ways(first.parent, second.parent)
+
+    assert (
+        err == f"{second}: has the same slug 'examplamide' as {first}; load only one file "
+        "for each medicine\n"
+    )
+    assert dry == real == "load_content: 1 problem(s); nothing was written\n"
+    assert not Medicine.objects.exists()
+
+
+def test_a_file_named_twice_is_refused_by_the_dry_run_and_the_load(tmp_path):
+    path = write_monograph(tmp_path, "examplamide", monograph_text())
+
+    (_, dry_err), (_, err) = load_both_ways(path, path)
+
+    assert dry_err == err == f"{path}: is named twice in this load; name it once\n"
+    assert not Medicine.objects.exists()
+
+
+def test_a_version_too_large_for_the_database_is_refused_by_the_dry_run_and_the_load(tmp_path):
+    path = write_monograph(tmp_path, "examplamide", monograph_text(version=9223372036854775808))
+
+    (_, dry_err), (_, err) = load_both_ways(path)
+
+    assert (
+        dry_err
+        == err
+        == (f"{path}:16: 'version' 9223372036854775808 is too large; at most 2,147,483,647\n")
+    )
+    assert not Medicine.objects.exists()
+
+
+def test_every_broken_file_fails_the_dry_run_and_the_load_alike(tmp_path):
+    folder = shutil.copytree(BROKEN, tmp_path / "broken")
+    paths = sorted(folder.glob("*.md"))
+
+    (_, dry_err), (_, err) = load_both_ways(*paths)
+
+    assert dry_err == err
+    assert {line.split(":", 1)[0] for line in err.splitlines()} == set(map(str, paths))
+    assert not Medicine.objects.exists()
