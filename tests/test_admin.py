@@ -550,3 +550,33 @@ def test_the_editor_and_add_pages_link_stylesheets_that_production_serves(
         assert len(editorial) == 1, sheets  # linked once, under its hashed name
         for name in sheets:
             assert (settings.STATIC_ROOT / name).is_file(), name
+
+
+# --- issue #20: content the YAML reader refuses is a clear error, never a 500 ------------
+
+MONTH_13 = monograph_text(last_reviewed="2026-13-01")
+MONTH_13_PROBLEM = "&#x27;last_reviewed&#x27; 2026-13-01 is not a date in the calendar"
+
+
+def test_the_live_preview_names_a_month_13_at_its_line(db, editor):
+    response = editor.post("/markdownx/markdownify/", {"content": MONTH_13})
+
+    assert response.status_code == 200
+    assert f"line 18: {MONTH_13_PROBLEM}" in response.content.decode()
+
+
+def test_saving_a_month_13_keeps_the_text_and_names_its_line(medicine, editor):
+    response = save(editor, medicine, MONTH_13, 1)
+
+    assert response.status_code == 200
+    assert f"line 18</a>: {MONTH_13_PROBLEM}" in response.content.decode()
+    assert response.context["form"]["source_text"].value() == MONTH_13
+    assert medicine.versions.count() == 1
+
+
+def test_adding_a_medicine_with_a_month_13_names_its_line(db, editor):
+    response = editor.post(url("add"), {"source_text": MONTH_13})
+
+    assert response.status_code == 200
+    assert f"line 18</a>: {MONTH_13_PROBLEM}" in response.content.decode()
+    assert not Medicine.objects.exists()
