@@ -1248,10 +1248,18 @@ def _compose_and_construct(loader_class, text: str) -> tuple[yaml.Node | None, o
 
 
 def _check_depth(root: yaml.Node) -> None:
-    """Raise a YAMLError at the first node nested deeper than MAX_YAML_DEPTH."""
+    """Raise a YAMLError at the first node nested deeper than MAX_YAML_DEPTH.
+
+    An alias repeats its node; each node is walked again only when it is met
+    deeper, so a "billion laughs" of aliases is a few hundred steps, not billions.
+    """
     pending = [(root, 1)]
+    deepest: dict[int, int] = {}
     while pending:
         node, depth = pending.pop()
+        if deepest.get(id(node), 0) >= depth:
+            continue
+        deepest[id(node)] = depth
         if depth > MAX_YAML_DEPTH:
             raise yaml.constructor.ConstructorError(
                 None, None, f"it is nested more than {MAX_YAML_DEPTH} levels deep", node.start_mark

@@ -95,6 +95,10 @@ BROKEN_FILES = [
     ("huge-number.md", 11, "the front matter is not valid YAML: this number is too long"),
     ("nested-yaml.md", 12, "the front matter is not valid YAML: it is nested more than 10 levels"),
     ("deeply-nested-yaml.md", 12, "the front matter is not valid YAML: exceeded maximum nesting"),
+    # 9 to the 12th aliases: refused at once, not walked.
+    ("yaml-alias-bomb.md", 16, "the front matter is not valid YAML: it is nested more than 10"),
+    # 20 to the 7th aliases within the depth limit: each node is walked once.
+    ("yaml-alias-bomb-wide.md", 12, "every item of 'synonyms' must be text; found a list"),
     ("nul-in-text.md", 6, "'drug_class' contains the control character U+0000; delete it"),
     ("nul-in-body.md", 31, "contains the control character U+0000, which no page can show"),
     ("name-too-long.md", 3, "'name' is 215 characters long; at most 200"),
