@@ -320,8 +320,8 @@ SEARCH_BACKEND = _parse_search_backend("SEARCH_BACKEND", DATABASES["default"]["E
 
 # --- Passwords and logins ---------------------------------------------------
 
-# django-axes checks every login first and refuses a locked-out username + IP
-# pair before the password is even looked at. It needs the request: log in
+# django-axes checks every login first and refuses a locked-out user name or
+# address before the password is even looked at. It needs the request: log in
 # tests with client.force_login(), or pass request= to authenticate().
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -329,7 +329,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures are counted per address (one address trying many user names) and per
+# user name (one user name tried from many addresses), each against the limit.
+# A pair of both would add nothing: it never counts more than either alone.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_RESET_ON_SUCCESS = True
 # No start-up banner: commands that print to standard output stay clean.
 AXES_VERBOSE = False
