@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import dataclasses
 import gc
 import hashlib
 import operator
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -49,6 +54,8 @@ PARALLEL_THRESHOLD = 200
 # bounded, so memory stays flat however many files there are.
 TASK_SIZE = 20
 TASKS_IN_FLIGHT_PER_WORKER = 4
+# prctl(2) option: the signal a process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 # Medicines written per round of bulk inserts; rows per INSERT statement.
 WRITE_BATCH = 100
 BATCH_SIZE = 500
@@ -348,7 +355,9 @@ def _prepare_in_workers(changed: list[_File], workers: int) -> Iterator[_Prepare
     # not copy the pages those objects live on.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             pending: collections.deque = collections.deque()
             for chunk in chunks:
                 pending.append(pool.submit(_prepare_chunk, chunk))
@@ -358,6 +367,31 @@ def _prepare_in_workers(changed: list[_File], workers: int) -> Iterator[_Prepare
                 yield from pending.popleft().result()
     finally:
         gc.unfreeze()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this pool worker end when the loading process ends, however it ends.
+
+    A load killed with SIGKILL runs no clean-up, and its workers (90 MB each)
+    would otherwise live on. On Linux the kernel sends the worker SIGKILL when
+    its parent dies (PR_SET_PDEATHSIG); elsewhere, or if that call fails, a
+    thread checks every second whether the parent is still there.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                # The parent may have died before the call: then nobody would signal.
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+                return
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _write(batch: list[_Prepared], report: LoadReport) -> list[int]:

@@ -1,0 +1,105 @@
+"""Processes killed with SIGKILL leave nothing behind: real subprocesses, really killed.
+
+A load_content killed while its pool works takes its worker processes with it,
+and a rebuild_index killed midway leaves no temporary index files after the
+next run.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.generate import generate_monographs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "CACHE_URL", "SEARCH_", "CONTENT_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "druginfo.settings",
+            "DJANGO_VAR_DIR": str(tmp_path / "var"),
+            "CONTENT_DIR": str(tmp_path / "content"),
+            "SEARCH_BACKEND": "whoosh",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _children(pid: int) -> set[int]:
+    """Process ids whose parent is pid, read from /proc."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # The command name in parentheses may hold spaces: split after it.
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children.add(int(entry.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_killed_load_takes_its_pool_workers_with_it(tmp_path):
+    env = _env(tmp_path)
+    generate_monographs(400, tmp_path / "content")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    load = _manage(env, "load_content")
+    try:
+        assert _wait_for(lambda: len(_children(load.pid)) >= 2, 60), "no pool workers started"
+        workers = _children(load.pid)
+        load.send_signal(signal.SIGKILL)
+        load.wait()
+
+        assert _wait_for(lambda: not any(_alive(pid) for pid in workers), 5), (
+            f"pool workers still running 5 s after their load was killed: {sorted(workers)}"
+        )
+    finally:
+        load.kill()
+        for pid in _children(load.pid) | locals().get("workers", set()):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
