@@ -6,6 +6,7 @@ next run.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,3 +104,62 @@ def test_a_killed_load_takes_its_pool_workers_with_it(tmp_path):
         for pid in _children(load.pid) | locals().get("workers", set()):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _index_leftovers(index_dir: Path) -> list[str]:
+    """Files a killed writer left: whoosh's temporary folder, and segment files no
+    table of contents names."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(index_dir))
+    segments = {segment.segment_id() for segment in ix._segments()}
+    return sorted(
+        name
+        for name in os.listdir(index_dir)
+        if (index_dir / name).is_dir()
+        or re.match(r"MAIN_[0-9a-z]+\.", name)
+        and name.split(".", 1)[0] not in segments
+    )
+
+
+def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A content folder of 400 medicines, loaded and indexed, then a rebuild killed midway."""
+    env = _env(tmp_path)
+    index_dir = tmp_path / "var" / "search-index"
+    generate_monographs(400, tmp_path / "content")
+    for command in (["migrate", "--no-input"], ["load_content"], ["rebuild_index"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    assert _index_leftovers(index_dir) == []
+    rebuild = _manage(env, "rebuild_index")
+    try:
+        assert _wait_for(lambda: (index_dir / "MAIN.tmp").exists(), 60), "the rebuild never began"
+        time.sleep(1)
+    finally:
+        rebuild.send_signal(signal.SIGKILL)
+        rebuild.wait()
+    assert _index_leftovers(index_dir), "the killed rebuild left nothing to clean"
+    return env, index_dir
+
+
+def test_the_next_rebuild_removes_what_a_killed_rebuild_left(tmp_path):
+    # whoosh does this itself: every commit deletes the segment files its table
+    # of contents does not name, and every writer removes MAIN.tmp when it
+    # finishes. Both run under the write lock, so a running rebuild's files are
+    # never touched. This pins that behaviour of the pinned whoosh release.
+    env, index_dir = _killed_rebuild(tmp_path)
+
+    subprocess.run(
+        [sys.executable, "manage.py", "rebuild_index"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+    assert _index_leftovers(index_dir) == []
