@@ -8,7 +8,14 @@ environment, and a value that cannot be parsed stops start-up:
   balancer or reverse proxy in front connects there);
 - ``GUNICORN_WORKERS``: worker processes, default 2 x CPU cores + 1. Pages are
   rendered once and cached and search is a short query, so a request is mostly
-  CPU in Python: sync workers, one request each, are the simplest fit;
+  CPU in Python: each worker runs one request at a time;
+- ``GUNICORN_THREADS``: requests one worker runs at once, default 1. Workers
+  are gthread workers so that connections are kept alive between requests
+  (sync workers close every connection after one response: under load that
+  churns thousands of connections a second through TIME_WAIT, and about one
+  request in a hundred waited most of a second for its connection; see
+  bench/README.md, "pages.py"). More than one thread per worker made the
+  cached page slower on this CPU-bound site (the threads share one GIL);
 - ``GUNICORN_TIMEOUT``: seconds a request may run before its worker is
   restarted, default 60 (the first request for a missing PDF leaflet renders
   it, which takes a few seconds);
@@ -48,13 +55,16 @@ def _env_bool(name: str, default: bool) -> bool:
 wsgi_app = "druginfo.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"]
 workers = _env_int("GUNICORN_WORKERS", 2 * (os.cpu_count() or 1) + 1)
-worker_class = "sync"
+# gthread, not sync: it keeps connections open between requests (keepalive).
+worker_class = "gthread"
+threads = _env_int("GUNICORN_THREADS", 1)
 
 timeout = _env_int("GUNICORN_TIMEOUT", 60)
 # On SIGTERM (a deploy, or the balancer draining this server) requests in
 # progress get this long to finish.
 graceful_timeout = 30
-# Connections from the load balancer are kept open between requests.
+# Connections from the load balancer or proxy are kept open between requests
+# for this many idle seconds (gthread workers honour it; sync workers did not).
 keepalive = 5
 # Workers are replaced now and then, staggered, so no slow leak can build up.
 max_requests = 5000

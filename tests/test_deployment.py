@@ -6,11 +6,14 @@ druginfo/settings.py and gunicorn.conf.py is tested in a subprocess with a
 crafted environment, as the servers start.
 """
 
+import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -196,6 +199,69 @@ def test_gunicorn_lets_requests_in_progress_finish_on_a_restart(default_gunicorn
     assert _setting(default_gunicorn_config, "timeout") == "60"
 
 
+def test_gunicorn_keeps_connections_alive_with_one_request_per_worker_by_default(
+    default_gunicorn_config,
+):
+    # Sync workers close every connection; under load the reconnections made one
+    # request in a hundred wait most of a second (bench/README.md, "pages.py").
+    assert _setting(default_gunicorn_config, "worker_class") == "gthread"
+    assert _setting(default_gunicorn_config, "threads") == "1"
+    assert _setting(default_gunicorn_config, "keepalive") == "5"
+
+
+def test_gunicorn_takes_threads_from_the_environment(tmp_path):
+    result = _gunicorn_config(tmp_path, GUNICORN_THREADS="4")
+
+    assert result.returncode == 0, result.stderr
+    assert _setting(result.stdout, "threads") == "4"
+
+
+def test_the_production_server_answers_several_requests_on_one_connection(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=_clean_env(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        connection = _connect_when_listening(port)
+        statuses = []
+        for _ in range(3):
+            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+            assert not response.will_close, response.getheader("Connection")
+        first_socket = connection.sock
+        connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+        connection.getresponse().read()
+
+        assert connection.sock is first_socket  # not reconnected
+        assert all(status in (200, 503) for status in statuses), statuses
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _connect_when_listening(port: int) -> http.client.HTTPConnection:
+    deadline = time.monotonic() + 30
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.connect()
+            return connection
+        except OSError:
+            connection.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_an_access_log_never_records_search_terms_or_referrers(tmp_path):
     result = _gunicorn_config(tmp_path, GUNICORN_ACCESS_LOG="true")
 
@@ -207,7 +273,8 @@ def test_an_access_log_never_records_search_terms_or_referrers(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"), [("GUNICORN_WORKERS", "many"), ("GUNICORN_ACCESS_LOG", "sometimes")]
+    ("variable", "value"),
+    [("GUNICORN_WORKERS", "many"), ("GUNICORN_THREADS", "0"), ("GUNICORN_ACCESS_LOG", "sometimes")],
 )
 def test_a_bad_gunicorn_setting_stops_start_up_naming_it(tmp_path, variable, value):
     result = _gunicorn_config(tmp_path, **{variable: value})
