@@ -105,7 +105,9 @@ def main() -> None:
     workers = os.environ.get("GUNICORN_WORKERS") or f"{2 * (os.cpu_count() or 1) + 1} (default)"
     print(
         f"\n{args.medicines + 1} medicines; wrk, 1 thread, {args.connections} connections, "
-        f"{args.seconds} s; gunicorn {workers} sync workers; {os.cpu_count()} CPU cores"
+        f"{args.seconds} s; gunicorn {workers} workers (gunicorn.conf.py: gthread, "
+        f"{os.environ.get('GUNICORN_THREADS') or 1} thread each, keep-alive); "
+        f"{os.cpu_count()} CPU cores"
     )
     print(f"{'set-up':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
     for setup, result in results.items():

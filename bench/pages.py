@@ -3,7 +3,8 @@
 Builds a throw-away production site in a temporary folder (DEBUG off, a
 SQLite database, collectstatic, baclofen loaded), then, on a free loopback port:
 
-1. gunicorn (2 sync workers) with the page cache on: the monograph page,
+1. gunicorn as bin/serve-production runs it (gunicorn.conf.py: gthread workers
+   keeping connections alive), 2 workers, with the page cache on: the monograph page,
    and the same bytes saved as a static file served through WhiteNoise by
    the same server;
 2. gunicorn with a dummy cache: the monograph page rendered on every request;
@@ -123,27 +124,18 @@ def _prepare_site(env: dict[str, str]) -> None:
 
 
 class _gunicorn:
-    """gunicorn with 2 workers on a free loopback port, stopped on leaving the block."""
+    """gunicorn.conf.py with 2 workers on a free loopback port, stopped on leaving the block."""
 
     def __init__(self, env: dict[str, str], cache_url: str):
-        self.env = {**env, "CACHE_URL": cache_url}
+        self.env = {**env, "CACHE_URL": cache_url, "GUNICORN_WORKERS": "2"}
 
     def __enter__(self) -> int:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.process = subprocess.Popen(
-            [
-                GUNICORN,
-                "druginfo.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            env=self.env,
+            [GUNICORN, "--config", "gunicorn.conf.py"],
+            env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
             cwd=ROOT,
         )
         deadline = time.monotonic() + 20
@@ -207,13 +199,30 @@ def _wrk_load(port: int, path: str, connections: int, seconds: float) -> dict[st
     ).stdout
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw error responses:\n{output}")
+    return read_wrk_report(output)
+
+
+_WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def read_wrk_report(output: str) -> dict[str, float]:
+    """Requests per second and p50/p99 in ms from the text `wrk --latency` prints.
+
+    wrk pads its figures to a fixed width, so a latency in seconds ends with a
+    space ("99%    1.35s "); a report without the figures is an error naming
+    what is missing.
+    """
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        found = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+        if found is None:
+            raise RuntimeError(f"wrk printed no {percent}% latency:\n{output}")
+        return float(found[1]) * _WRK_UNITS_MS[found[2]]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
-    return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)\s*$", output, re.M)
+    if rate is None:
+        raise RuntimeError(f"wrk printed no Requests/sec:\n{output}")
+    return {"rps": float(rate[1]), "p50": latency("50"), "p99": latency("99")}
 
 
 def _python_load(port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
