@@ -92,8 +92,9 @@ def main() -> None:
 
     for number, (static, cached) in enumerate(rounds, start=1):
         print(
-            f"round {number}: static {static['rps']:.0f} req/s, cached page "
-            f"{cached['rps']:.0f} req/s, ratio {cached['rps'] / static['rps']:.2f}"
+            f"round {number}: static {static['rps']:.0f} req/s (p99 {static['p99']:.1f} ms), "
+            f"cached page {cached['rps']:.0f} req/s (p99 {cached['p99']:.1f} ms), "
+            f"ratio {cached['rps'] / static['rps']:.2f}"
         )
     # The best round of each: the one least disturbed by anything else on the machine.
     static = max((r[0] for r in rounds), key=lambda r: r["rps"])

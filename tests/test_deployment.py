@@ -209,6 +209,13 @@ def test_gunicorn_keeps_connections_alive_with_one_request_per_worker_by_default
     assert _setting(default_gunicorn_config, "keepalive") == "5"
 
 
+def test_gunicorn_replaces_a_worker_only_after_many_requests(default_gunicorn_config):
+    # Each replacement makes requests wait about a second for Django to start:
+    # at 5,000 that happened every few seconds under load.
+    assert int(_setting(default_gunicorn_config, "max_requests")) >= 100_000
+    assert int(_setting(default_gunicorn_config, "max_requests_jitter")) > 0
+
+
 def test_gunicorn_takes_threads_from_the_environment(tmp_path):
     result = _gunicorn_config(tmp_path, GUNICORN_THREADS="4")
 
