@@ -13,7 +13,7 @@ import datetime
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import yaml
@@ -444,6 +444,22 @@ def _new_markdown() -> MarkdownIt:
     return md
 
 
+# One parser for the safety warnings' inline checks: building one per warning
+# cost more than the check.
+_INLINE_CHECKER = _new_markdown()
+
+
+def _unsafe_markup(children: Iterable[Token]) -> Iterator[tuple[str, str]]:
+    """("html", the start of it) for raw HTML, ("link", the address) for a disallowed link."""
+    for child in children:
+        if child.type == "html_inline":
+            yield "html", child.content.strip()[:40]
+        elif child.type in ("link_open", "image"):
+            url = str(child.attrs.get("href") or child.attrs.get("src") or "")
+            if not _is_allowed_url(url):
+                yield "link", url[:60]
+
+
 def make_anchor(*parts: str) -> str:
     """`("dosage", "Adults: tablets")` -> `dosage-adults-tablets`."""
     text = "-".join(parts).lower()
@@ -542,21 +558,15 @@ class _Parser:
                     self._line(token),
                     "level-1 headings ('# ') are not allowed; sections are level-2 ('## ')",
                 )
-            for child in token.children or ():
-                if child.type == "html_inline":
-                    self.error(
-                        self._line(token),
-                        f"raw HTML ({child.content.strip()[:40]}) is not allowed; "
-                        "write it in Markdown",
+            for kind, found in _unsafe_markup(token.children or ()):
+                if kind == "html":
+                    message = f"raw HTML ({found}) is not allowed; write it in Markdown"
+                else:
+                    message = (
+                        f"the link '{found}' is not allowed; links must start with "
+                        "http://, https://, mailto: or / (a page of this site)"
                     )
-                elif child.type in ("link_open", "image"):
-                    url = str(child.attrs.get("href") or child.attrs.get("src") or "")
-                    if not _is_allowed_url(url):
-                        self.error(
-                            self._line(token),
-                            f"the link '{url[:60]}' is not allowed; links must start with "
-                            "http://, https://, mailto: or / (a page of this site)",
-                        )
+                self.error(self._line(token), message)
 
     def _split_sections(self, tokens: list[Token]) -> list[tuple[SectionSpec, Token, list[Token]]]:
         """Group top-level tokens by `##` heading, checking names and order."""
@@ -1069,22 +1079,19 @@ class _FrontMatter:
     def _check_warning(self, text: str) -> None:
         """A safety warning is inline Markdown: no raw HTML, and only the allowed links."""
         self._check_characters("safety_warnings", text)
-        for token in _new_markdown().parseInline(text):
-            for child in token.children or ():
-                if child.type == "html_inline":
-                    self.error(
-                        "safety_warnings",
-                        f"raw HTML ({child.content.strip()[:40]}) is not allowed in "
-                        "'safety_warnings'; write it in Markdown",
+        for token in _INLINE_CHECKER.parseInline(text):
+            for kind, found in _unsafe_markup(token.children or ()):
+                if kind == "html":
+                    message = (
+                        f"raw HTML ({found}) is not allowed in 'safety_warnings'; "
+                        "write it in Markdown"
                     )
-                elif child.type in ("link_open", "image"):
-                    url = str(child.attrs.get("href") or child.attrs.get("src") or "")
-                    if not _is_allowed_url(url):
-                        self.error(
-                            "safety_warnings",
-                            f"the link '{url[:60]}' is not allowed in 'safety_warnings'; links "
-                            "must start with http://, https://, mailto: or / (a page of this site)",
-                        )
+                else:
+                    message = (
+                        f"the link '{found}' is not allowed in 'safety_warnings'; links "
+                        "must start with http://, https://, mailto: or / (a page of this site)"
+                    )
+                self.error("safety_warnings", message)
 
     def _text_list(self, field: str) -> tuple[str, ...]:
         value = self.data.get(field)
