@@ -86,13 +86,39 @@ def test_home_page_offers_search_the_letters_and_recent_updates(client, baclofen
 
     assert response.status_code == 200
     assert re.search(r'<form[^>]*role="search"[^>]*action="/search/"', response.text)
-    assert '<label for="home-search-q">' in response.text
+    assert '<label for="site-search-q">' in response.text
     assert '<a href="/medicines/#letter-b">B</a>' in response.text
     assert '<a href="/medicines/#letter-a">' not in response.text
     text = _text(response)
     assert "Recently updated" in text
     assert "Baclofen Updated" in text
     assert "First published version, written from the EMA, FDA and BNF" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/medicines/",
+        "/medicines/baclofen/",
+        "/medicines/baclofen/changes/",
+        "/references/",
+        "/search/",
+        "/search/?q=zzzzqqq",
+        "/medicines/no-such-medicine/",
+    ],
+)
+def test_every_page_has_one_search_box(client, baclofen, path):
+    response = client.get(path)
+
+    assert response.text.count('role="search"') == 1
+    assert response.text.count('type="search"') == 1
+
+
+def test_search_page_box_holds_the_query(client, baclofen):
+    response = client.get("/search/?q=zzzzqqq")
+
+    assert re.search(r'<input id="site-search-q"[^>]*value="zzzzqqq"', response.text)
 
 
 def test_a_z_lists_each_medicine_and_its_brands_under_their_letters(client, baclofen):
