@@ -20,6 +20,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .markdown_limits import check_line_lengths, check_markdown
 from .tree_tokens import block_tokens
 
 MAX_FILE_BYTES = 1_000_000
@@ -481,6 +482,13 @@ class _Parser:
     def parse(self) -> Monograph:
         meta, field_lines = self._parse_front_matter()
         body = "\n".join(self.lines[self.body_offset :])
+        # Text past these limits may crash or stall a parser: it is not parsed.
+        excesses = check_line_lengths(self.lines[: self.body_offset])
+        excesses += check_markdown(body, first_line=self.body_offset + 1)
+        if excesses:
+            for excess in excesses:
+                self.error(excess.line, excess.message)
+            raise MonographError(sorted(self.problems, key=lambda p: p.line))
         # markdown-it-pyrs where it gives markdown-it-py's very tokens (ten
         # times sooner), else markdown-it-py itself: see tree_tokens.py.
         tokens = block_tokens(body)

@@ -22,6 +22,7 @@ import re
 
 from markdown_it import MarkdownIt
 
+from .markdown_limits import check_markdown
 from .parsing import markdown_body
 
 LONG_SENTENCE_WORDS = 25
@@ -110,6 +111,9 @@ def measure_readability(text: str) -> Readability:
     words = sentences = syllables = 0
     long_sentences: list[Finding] = []
     long_quick_answers: list[Finding] = []
+    if check_markdown(body):
+        # Past the limits the text is not parsed (see markdown_limits): no prose to measure.
+        return Readability(0, 0, 0, (), ())
     for line, paragraph in _paragraphs(body):
         line += offset
         quick = _QUICK_ANSWER_RE.match(paragraph)

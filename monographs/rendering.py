@@ -18,6 +18,7 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from .markdown_limits import check_markdown
 from .tree_tokens import block_tokens
 
 ALLOWED_TAGS = {
@@ -126,6 +127,10 @@ def render_markdown(text: str) -> SafeString:
     """Render block Markdown (paragraphs, lists, tables) to sanitised HTML."""
     if not text:
         return mark_safe("")
+    if check_markdown(text):
+        # Past the limits, a parser may crash or stall (see markdown_limits):
+        # the text is shown as it is, and the parser's checks say what is wrong.
+        return mark_safe(f"<p>{html_lib.escape(text)}</p>")  # noqa: S308 -- escaped
     tokens = _shift_headings(_parse(text))
     html = _markdown.renderer.render(tokens, _markdown.options, {})
     return _clean(html, ALLOWED_TAGS)
@@ -187,6 +192,9 @@ def _inline_html(text: str) -> tuple[SafeString, bool]:
         # What markdown-it and nh3 would make of it, without running them: most
         # list items (side effects, takeaways) are plain sentences.
         return mark_safe(text), True  # noqa: S308 -- no character here can start markup
+    if check_markdown(text):
+        # Past the limits (see render_markdown): the text as it is.
+        return mark_safe(html_lib.escape(text)), False  # noqa: S308 -- escaped
     children = _one_paragraph(text)
     if children is not None:
         html = _markdown.renderer.renderInline(children, _markdown.options, {})

@@ -50,6 +50,14 @@ _ASCII_BYTES = bytes(range(128))
 # maxNesting), the Rust port does not: deeper text is left to markdown-it-py,
 # and the builder's recursion stays shallow.
 _MAX_DEPTH = 8
+# Text the Rust port must not see: it crashes the process (a segmentation
+# fault) at some 45,000 levels of nesting, long before the builder could give
+# up, and its emphasis matching takes time quadratic in a paragraph's marks
+# (600 KB of "*a* *b" took minutes). A line that starts with many container
+# characters, or text with many marks, goes to markdown-it-py, which caps
+# nesting and is linear there; markdown_limits.py bounds what reaches either.
+_DEEP_LINE = re.compile(r"^[ \t>*+\-0-9.)]{24}", re.M)
+_MAX_FAST_MARKS = 2_000
 # A line that may start another block where the Rust port sees a table row.
 _BLOCK_START = re.compile(rb" {0,3}(?:[-+*]|\d{1,9}[.)])(?: |$)| {0,3}(?:#|>|```|~~~)")
 
@@ -81,7 +89,7 @@ class _Unsupported(Exception):
 
 def block_tokens(text: str) -> list[Token] | None:
     """The tokens markdown-it-py would give for `text`, or None to ask it instead."""
-    if _outside_the_subset(text):
+    if _outside_the_subset(text) or _unsafe_for_the_rust_port(text):
         return None
     try:
         tree = _parser.tree(text)
@@ -97,6 +105,14 @@ def block_tokens(text: str) -> list[Token] | None:
     except _Unsupported:
         return None
     return builder.tokens
+
+
+def _unsafe_for_the_rust_port(text: str) -> bool:
+    """Whether `text` may crash markdown-it-pyrs or keep it busy (see above)."""
+    marks = 0
+    for mark in "*_~`[]":
+        marks += text.count(mark)
+    return marks > _MAX_FAST_MARKS or _DEEP_LINE.search(text) is not None
 
 
 def _outside_the_subset(text: str) -> bool:

@@ -347,7 +347,9 @@ def test_block_markdown_read_by_the_fast_parser_renders_as_markdown_it_alone_wou
         "* |\n--",
         "- a\n\\\n    :-",
         "- " * 12 + "a",
-        "- " * 600 + "a",
+        # The deepest nesting markdown_limits lets through (deeper is not parsed).
+        "- " * 20 + "a",
+        "> " * 20 + "a",
     ]
     lines = [
         "- item", "1. item", "# Heading", "### Sub", "| a | b |", "|---|---|", "",
