@@ -1,0 +1,149 @@
+"""Reading on a phone and with large text, in a real Chromium (issue 19).
+
+What a reader notices: links into a page show what they point to, nothing
+scrolls sideways at 320 px, at 640×400 (1280×800 at 200 % zoom) or with the
+default text size doubled, and the first screens answer the urgent questions.
+"""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from monographs import search
+from tests.factories import load_baclofen
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/",
+    "/medicines/",
+    "/medicines/baclofen/",
+    "/medicines/baclofen/?route=oral",
+    "/medicines/baclofen/changes/",
+    "/references/",
+    "/search/?q=can+I+drink+alcohol",
+    "/search/?q=zzzzqqq",
+    "/medicines/no-such-medicine/",
+]
+
+# The reader's default text size doubled, as a low-vision reader sets it in
+# Chrome's settings (Appearance, Font size): 32 px instead of 16 px.
+DOUBLED_TEXT_PREFERENCES = {"webkit": {"webprefs": {"default_font_size": 32}}}
+
+SIDEWAYS = """() => {
+    const root = document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+}"""
+
+
+@pytest.fixture
+def large_text_page(browser_type, browser_type_launch_args, tmp_path):
+    """A page in a Chromium whose reader doubled the default text size."""
+    profile = tmp_path / "profile"
+    (profile / "Default").mkdir(parents=True)
+    (profile / "Default" / "Preferences").write_text(json.dumps(DOUBLED_TEXT_PREFERENCES))
+    context = browser_type.launch_persistent_context(profile, **browser_type_launch_args)
+    page = context.pages[0] if context.pages else context.new_page()
+    yield page
+    context.close()
+
+
+def _root_font_size(page) -> float:
+    return page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+
+
+@pytest.fixture
+def site(live_server, transactional_db, settings):
+    """The live server with baclofen published and indexed."""
+    settings.LEAFLETS_RENDER_ON_PUBLISH = False
+    load_baclofen()
+    search.rebuild()
+    return live_server.url
+
+
+def _answer_is_shown(page, anchor: str) -> None:
+    details = page.locator(f"[id='{anchor}']")
+    expect(details).to_have_attribute("open", "")
+    expect(details.locator(".faq__answer")).to_be_visible()
+    expect(details.locator(".faq__question")).to_be_in_viewport()
+
+
+def test_faq_links_from_search_results_open_the_answer(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/search/?q=can+I+drink+alcohol")
+    links = page.locator("a[href*='#faqs-']")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs, "no FAQ links in the results"
+
+    for href in hrefs:
+        page.goto(site + "/search/?q=can+I+drink+alcohol")
+        page.locator(f"a[href='{href}']").first.click()
+        page.wait_for_url(re.compile(re.escape(href) + "$"))
+        _answer_is_shown(page, href.split("#", 1)[1])
+
+
+def test_links_within_the_page_and_history_open_the_target(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+    faqs = page.locator("details.faq")
+    first, last = faqs.first.get_attribute("id"), faqs.last.get_attribute("id")
+
+    page.locator(f".toc a[href='#{first}']").click()
+    _answer_is_shown(page, first)
+    page.locator(f".toc a[href='#{last}']").click()
+    _answer_is_shown(page, last)
+
+    # Closed again by the reader, then reached with the back and forward buttons.
+    page.locator(f"[id='{first}'] summary").click()
+    expect(page.locator(f"[id='{first}']")).not_to_have_attribute("open", "")
+    page.go_back()
+    _answer_is_shown(page, first)
+    page.evaluate("id => document.getElementById(id).open = false", last)
+    page.go_forward()
+    _answer_is_shown(page, last)
+
+    # A link typed or shared: straight to the answer.
+    page.goto(site + "/medicines/baclofen/#" + first)
+    _answer_is_shown(page, first)
+
+
+def _sideways_scroll(page, site: str) -> dict[str, int]:
+    sideways = {}
+    for path in PAGES:
+        page.goto(site + path)
+        overflow = page.evaluate(SIDEWAYS)
+        if overflow > 0:
+            sideways[path] = overflow
+    return sideways
+
+
+@pytest.mark.parametrize(("width", "height"), [(320, 640), (640, 400)])
+def test_no_page_scrolls_sideways_on_small_or_zoomed_screens(site, page, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+
+    assert _sideways_scroll(page, site) == {}
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_no_page_scrolls_sideways_with_doubled_default_text(site, large_text_page, width):
+    page = large_text_page
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(site + "/")
+    assert _root_font_size(page) == 36  # the site's 112.5 % of the reader's 32 px
+
+    assert _sideways_scroll(page, site) == {}
+
+
+def test_header_search_stays_usable_with_doubled_text(site, large_text_page):
+    page = large_text_page
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+    assert _root_font_size(page) == 36
+
+    box = page.locator("#site-search-q").bounding_box()
+    button = page.locator(".site-search button").bounding_box()
+    # Wide enough for a medicine name, and the button beside or below it, on screen.
+    assert box["width"] >= 200
+    assert button["x"] + button["width"] <= 375
