@@ -181,20 +181,6 @@ def _parse_log_level(name: str, default: str) -> str:
     return level
 
 
-# Countries whose emergency numbers monographs/emergency.py knows.
-SITE_COUNTRIES = ("GB", "US", "EU")
-
-
-def _parse_site_country(name: str, default: str) -> str:
-    country = (env_str(name) or default).upper()
-    if country not in SITE_COUNTRIES:
-        raise ImproperlyConfigured(
-            f"{name}={country!r} is not a country the site has emergency numbers for;"
-            f" use one of: {', '.join(SITE_COUNTRIES)}."
-        )
-    return country
-
-
 class _LogfmtFormatter(logging.Formatter):
     """Formats a record as one logfmt line: time=... level=... logger=... message=...
 
@@ -253,10 +239,6 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 SITE_URL = _parse_site_url("SITE_URL", "http://127.0.0.1:8000")
 
-# Whose emergency numbers the pages give, as tap-to-call links: GB (999, NHS 111),
-# US (911, Poison Control) or EU (112). See monographs/emergency.py.
-SITE_COUNTRY = _parse_site_country("SITE_COUNTRY", "GB")
-
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -274,6 +256,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Completes, now and then, what a killed publish left undone (followups.py);
+    # before the page cache, so that cached pages count as requests too.
+    "monographs.followups.FollowUpMiddleware",
     # Serves stored monograph pages, with the headers the middleware below gave them.
     "monographs.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -392,6 +377,16 @@ SEARCH_INDEX_DIR = env_path("SEARCH_INDEX_DIR", VAR_DIR / "search-index")
 # Render a version's PDF leaflets as soon as it is published (after the commit).
 # Off, each leaflet is rendered by the first request for it.
 LEAFLETS_RENDER_ON_PUBLISH = env_bool("LEAFLETS_RENDER_ON_PUBLISH", True)
+# What follows a publish (search index, leaflets) is recorded with it and done
+# after the commit; work a killed process left is done by a later request (at
+# most every PUBLISH_FOLLOWUP_CHECK_SECONDS per process, for rows older than
+# PUBLISH_FOLLOWUP_GRACE_SECONDS, which belong to a publish still running) or by
+# `manage.py complete_publishes`. /healthz fails on a row older than
+# PUBLISH_FOLLOWUP_STUCK_SECONDS or failed PUBLISH_FOLLOWUP_MAX_ATTEMPTS times.
+PUBLISH_FOLLOWUP_GRACE_SECONDS = env_int("PUBLISH_FOLLOWUP_GRACE_SECONDS", 30)
+PUBLISH_FOLLOWUP_CHECK_SECONDS = env_int("PUBLISH_FOLLOWUP_CHECK_SECONDS", 10)
+PUBLISH_FOLLOWUP_STUCK_SECONDS = env_int("PUBLISH_FOLLOWUP_STUCK_SECONDS", 900)
+PUBLISH_FOLLOWUP_MAX_ATTEMPTS = env_int("PUBLISH_FOLLOWUP_MAX_ATTEMPTS", 3)
 
 # Hashed file names (and so WhiteNoise's far-future caching) in production. The
 # manifest exists only after collectstatic, so STATIC_MANIFEST=false lets a server

@@ -11,9 +11,10 @@ transaction, and the admin only calls them. The rules they keep:
 - a draft goes draft -> in review -> published, and only a user with the
   `monographs.publish_version` permission (the Reviewer group) publishes;
 - publishing writes the change summary and review dates into the version's
-  front matter, makes it the public version and, once the transaction has
-  committed, sends `versions_published` so the page cache, the search index
-  and the leaflets follow.
+  front matter, makes it the public version and records, in the same
+  transaction, that the search index and the leaflets must follow; once the
+  transaction has committed it does that (followups.py; whoever comes next
+  does it if this process dies first) and sends `versions_published`.
 
 Log lines name the user, the medicine and the version, never the content.
 """
@@ -29,7 +30,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import models
+from . import followups, models
 from .loading import create_version, versions_published
 from .parsing import (
     Monograph,
@@ -209,9 +210,9 @@ def publish(
         medicine = version.medicine
         medicine.published_version = version
         medicine.save(update_fields=["published_version"])
-        transaction.on_commit(
-            lambda: versions_published.send(sender=models.Version, versions=[version])
-        )
+        # In this transaction: a process killed after the commit leaves it behind.
+        followup = followups.record_publish([version.pk])
+        transaction.on_commit(lambda: _after_publish(followup, version))
     _log("published", user, version)
     return version
 
@@ -356,6 +357,11 @@ def _typed_line(line: int, closing: int, added: int) -> int:
     if line < closing:
         return line
     return max(closing, line - added)
+
+
+def _after_publish(followup: models.PublishFollowUp, version: models.Version) -> None:
+    followups.complete_after_commit(followup)
+    versions_published.send(sender=models.Version, versions=[version])
 
 
 def _log(action: str, user, version: models.Version) -> None:

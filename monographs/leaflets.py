@@ -4,11 +4,11 @@ The only module that imports weasyprint and segno. A leaflet is rendered once
 per version and variant (A4 or US Letter, standard or large print) and kept in
 `default_storage` under `leaflets/<slug>/<slug>-leaflet-v<N>[-large-print][-letter].pdf`,
 so a patient is normally sent a stored file. Publishing renders the new
-version's leaflets after the commit (`render_published_leaflets`, connected in
-apps.py); a missing file is rendered by the first request that needs it, under
-a per-file lock so that concurrent requests render it only once: a lock file
-under MEDIA_ROOT, and with a shared cache (Redis) also a lock in the cache, so
-that several app servers sharing one storage render it only once between them.
+version's leaflets after the commit (followups.py); a missing file is rendered
+by the first request that needs it, under a per-file lock so that concurrent
+requests render it only once: a lock file under MEDIA_ROOT, and with a shared
+cache (Redis) also a lock in the cache, so that several app servers sharing one
+storage render it only once between them.
 Stored leaflets of superseded versions are never removed: the changelog links to them.
 """
 
@@ -337,27 +337,3 @@ def store_all_leaflets(
         if progress:
             progress(done, len(jobs), name, outcome)
     return report
-
-
-def render_published_leaflets(sender, versions, **kwargs) -> None:
-    """Receiver of loading.versions_published: store the leaflets of the new versions.
-
-    Runs after the commit. A failure is logged, never raised: the publish has
-    happened, the search index must still be updated, and the first request
-    for a missing leaflet renders it.
-    """
-    if not settings.LEAFLETS_RENDER_ON_PUBLISH:
-        return
-    if len(versions) > PUBLISH_RENDER_LIMIT:
-        logger.warning(
-            "%d versions published at once: leaflets not rendered now; "
-            "run `manage.py render_leaflets` (missing ones render on first request)",
-            len(versions),
-        )
-        return
-    for version in versions:
-        for variant in VARIANTS:
-            try:
-                store_leaflet(version, variant, force=True)
-            except Exception:
-                logger.exception("could not render the %s leaflet of %s", variant.label, version)

@@ -5,8 +5,10 @@ editor-conflict rule) and only then writes: a changed file becomes a new
 version, an unchanged file is left alone, and a published file becomes the
 version the public sees. `create_version` is the single place that projects a
 parsed Monograph into rows; the admin uses it too. Once the transaction has
-committed, `versions_published` is sent so the search index and the leaflets
-can follow.
+committed, `versions_published` is sent. What must follow a publish (the
+search index, the leaflets) is recorded in the same transaction and done right
+after the commit (followups.py), or by whoever comes next if this process dies
+first.
 """
 
 from __future__ import annotations
@@ -172,7 +174,12 @@ def load_content(
                 raise _NothingWritten
             published += _write(batch, report)
             if published:
-                transaction.on_commit(lambda: _send_published(published))
+                # Imported here: followups imports search, which imports this module.
+                from . import followups
+
+                # In this transaction: a process killed after the commit leaves it behind.
+                followup = followups.record_publish(published)
+                transaction.on_commit(lambda: _after_commit(followup, published))
     except _NothingWritten:
         report.published.clear()
     return report
@@ -447,6 +454,14 @@ def _update_medicines(medicines: list[models.Medicine]) -> None:
             sql,
             [(m.file_synced_number, m.published_version_id, m.pk) for m in medicines],
         )
+
+
+def _after_commit(followup: models.PublishFollowUp, pks: list[int]) -> None:
+    """Re-index and render what the load published (followups.py), then send the signal."""
+    from . import followups
+
+    followups.complete_after_commit(followup)
+    _send_published(pks)
 
 
 def _send_published(pks: list[int]) -> None:

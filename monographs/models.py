@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .parsing import BAND_BY_NAME, BANDS
@@ -457,3 +458,42 @@ class SearchLexeme(models.Model):
 
     def __str__(self) -> str:
         return self.lexeme
+
+
+# --- Work that follows a publish (followups.py) ----------------------------------
+
+
+class PublishFollowUpQuerySet(models.QuerySet):
+    def claimable(self, now):
+        """Rows nobody is working on: never claimed, or their claim has run out."""
+        return self.filter(models.Q(claimed_until__isnull=True) | models.Q(claimed_until__lt=now))
+
+
+class PublishFollowUp(models.Model):
+    """What must still follow a committed publish: re-indexing search, rendering leaflets.
+
+    Written in the publish's own transaction, so a process killed after the
+    commit leaves it behind for whoever comes next; deleted once done. A bulk
+    load writes one bulk row (the whole index is rebuilt), not one per version.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The versions published (ids), or empty for a bulk row, which covers them all.
+    version_ids = models.JSONField(default=list, blank=True)
+    bulk = models.BooleanField(default=False)
+    needs_index = models.BooleanField(default=True)
+    needs_leaflets = models.BooleanField(default=False)
+    # A process working on the row holds it until then; a dead one's claim runs out.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = PublishFollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        what = "bulk" if self.bulk else f"{len(self.version_ids)} version(s)"
+        return f"follow-up {self.pk} ({what}, {self.attempts} attempt(s))"

@@ -13,6 +13,7 @@ queries. Everything outside talks to search through this narrow interface:
 - ``index_medicines(medicines)``: re-index some medicines from their published
   versions (a medicine with none leaves the index);
 - ``remove_medicine(slug)``; ``rebuild(progress=None)``: the whole index anew;
+  ``remove_leftover_files()``: what a killed writer left (whoosh);
 - ``search(query, page)`` → ``SearchResults``; ``exact_match(query)``;
   ``suggest(prefix)``; ``did_you_mean(query)``; ``index_status()`` for /healthz.
 
@@ -50,6 +51,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import threading
 import time
 import unicodedata
@@ -1200,6 +1202,31 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
     return RebuildReport(done, documents, time.perf_counter() - started)
 
 
+def remove_leftover_files() -> list[str]:
+    """Remove what a killed writer left in the whoosh index folder; return the names removed.
+
+    A writer killed midway leaves its temporary folder (``MAIN.tmp``) and
+    segment files that no table of contents names; the next commit would remove
+    them, but that may be long. Under the write lock no writer is running, so
+    every such file is a leftover. Searches keep working: they read only the
+    files the current table of contents names. Nothing to do for PostgreSQL.
+    """
+    directory = Path(settings.SEARCH_INDEX_DIR)
+    if _postgres_backend() or not whoosh_index.exists_in(str(directory)):
+        return []
+    with _write_lock(directory):
+        before = set(os.listdir(directory))
+        ix = whoosh_index.open_dir(str(directory))
+        whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), ix._segments())
+        for name in os.listdir(directory):
+            if name.endswith(".tmp") and (directory / name).is_dir():
+                shutil.rmtree(directory / name, ignore_errors=True)
+        removed = sorted(before - set(os.listdir(directory)))
+    if removed:
+        logger.info("search: removed %d files a killed index writer left", len(removed))
+    return removed
+
+
 def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False) -> int:
     """Index medicines straight from ``(meta, rows)`` pairs, without the database.
 
@@ -1224,27 +1251,8 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
 
 # Re-indexing medicine by medicine costs about 0.1 s each: fine for an editor's
 # publish or a day's content changes, too slow inside a bulk first load of
-# thousands, where one `rebuild_index` afterwards is far quicker.
+# thousands, where one `rebuild_index` afterwards is far quicker (followups.py).
 PUBLISH_REINDEX_LIMIT = 200
-
-
-def reindex_published_versions(sender, versions, **kwargs) -> None:
-    """Receiver of loading.versions_published: re-index the medicines just published.
-
-    Runs after the commit; a failure is logged rather than raised, since the
-    content is safely stored and /healthz will report the index as stale.
-    """
-    if len(versions) > PUBLISH_REINDEX_LIMIT:
-        logger.warning(
-            "%d versions published at once: search index not updated now; "
-            "run `manage.py rebuild_index` (/healthz reports the index stale until then)",
-            len(versions),
-        )
-        return
-    try:
-        index_medicines({version.medicine for version in versions})
-    except Exception:
-        logger.exception("search: re-indexing after publishing failed")
 
 
 @contextmanager
@@ -1581,6 +1589,15 @@ def _join(parts: Iterable[str]) -> str:
 
 # --- Status ------------------------------------------------------------------
 
+# How index_status() (of either backend) begins the detail of an index that
+# opens but differs from the published versions.
+STALE_DETAIL = "the search index is stale"
+
+
+def is_stale(status: dict) -> bool:
+    """Whether an ``index_status()`` answer is of an index that works but lags the database."""
+    return not status["ok"] and status["detail"].startswith(STALE_DETAIL)
+
 
 def index_status() -> dict:
     """Report whether the index in ``settings.SEARCH_INDEX_DIR`` exists, opens and is current.
@@ -1613,6 +1630,6 @@ def index_status() -> dict:
         noun = "medicine differs" if len(differing) == 1 else "medicines differ"
         return {
             "ok": False,
-            "detail": f"the search index is stale: {len(differing)} {noun} from the database",
+            "detail": f"{STALE_DETAIL}: {len(differing)} {noun} from the database",
         }
     return {"ok": True, "detail": f"{count} documents, {len(indexed)} medicines"}

@@ -844,7 +844,7 @@ def index_status() -> dict:
         noun = "medicine differs" if len(differing) == 1 else "medicines differ"
         return {
             "ok": False,
-            "detail": f"the search index is stale: {len(differing)} {noun} from the database",
+            "detail": f"{api.STALE_DETAIL}: {len(differing)} {noun} from the database",
         }
     noun = "medicine" if len(indexed) == 1 else "medicines"
     return {"ok": True, "detail": f"{len(indexed)} {noun} indexed in PostgreSQL"}

@@ -35,8 +35,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import condition, require_safe
 
-from monographs import leaflets, pagecache, rendering, routes, search
-from monographs.emergency import emergency_contacts
+from monographs import followups, leaflets, pagecache, rendering, search
 from monographs.forms import SearchForm
 from monographs.models import Alert, Medicine, Name, Reference, Version
 from monographs.parsing import DOI_IN_TEXT_RE
@@ -180,15 +179,9 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 
 def _monograph_response(request: HttpRequest, state: pagecache.PageState) -> HttpResponse:
-    """The page of `state`'s version, rendered from its rows; `?route=oral` leaves out
-    what does not apply to that route (a route the medicine lacks: the whole page)."""
+    """The page of `state`'s version, rendered from its rows."""
     page_version = _version_with_rows(state.version_pk)
-    asked = request.GET.get("route")
-    route = routes.chosen_route(asked, page_version.routes)
-    if asked is not None and not route:
-        return redirect(request.path)
-    context = _monograph_context(page_version, state, route)
-    response = render(request, "monographs/detail.html", context)
+    response = render(request, "monographs/detail.html", _monograph_context(page_version, state))
     # Stored by browsers, but checked with the server (a cheap 304) before each
     # use: a new version must show at once.
     patch_cache_control(response, public=True, no_cache=True)
@@ -214,32 +207,11 @@ def _version_with_rows(pk: int) -> Version:
     )
 
 
-def _monograph_context(page_version: Version, state: pagecache.PageState, route: str = "") -> dict:
+def _monograph_context(page_version: Version, state: pagecache.PageState) -> dict:
     alerts = list(page_version.alerts.all())
     interactions = list(page_version.interactions.all())
     urgent = [alert for alert in alerts if alert.kind == Alert.Kind.URGENT]
     sections = page_version.sections_with_rows(urgent)
-    medicine_routes = page_version.routes
-    if route:
-        # Dosing cards for another route are left out, of the page and its contents.
-        for item in sections:
-            item["blocks"] = [
-                block
-                for block in item["blocks"]
-                if block["kind"] != "dosing"
-                or block.get("entry") is None
-                or routes.applies(block["entry"], route, medicine_routes)
-            ]
-    urgent_anchor = next(
-        (
-            block["block"].anchor
-            for item in sections
-            for block in item["blocks"]
-            if block["kind"] == "urgent_help"
-        ),
-        "",
-    )
-    choices = routes.route_choices(medicine_routes)
 
     medicine = page_version.medicine
     canonical = _absolute(
@@ -271,12 +243,6 @@ def _monograph_context(page_version: Version, state: pagecache.PageState, route:
         "canonical_url": canonical,
         "meta_description": description,
         "json_ld": _json_ld(page_version, canonical, description, state),
-        "emergency": emergency_contacts(),
-        "urgent_anchor": urgent_anchor,
-        "adult_doses": routes.usual_adult_doses(page_version.dosing.all(), medicine_routes, route),
-        "route": route,
-        "route_label": next((c.label for c in choices if c.route == route), ""),
-        "route_choices": choices,
     }
 
 
@@ -427,13 +393,23 @@ def _absolute(path: str) -> str:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Answer 200 when the database and the search index work, else 503 naming the failing part.
 
-    Never raises: a health check that errors out tells the load balancer nothing.
-    Details go to the log; the public body only names the parts.
+    Work a publish left for after its commit (followups.py) is reported as
+    ``"pending": N``; an index that lags only by such recent work is
+    ``"search_index": "pending"`` and still 200. A row stuck past
+    PUBLISH_FOLLOWUP_STUCK_SECONDS, or failed PUBLISH_FOLLOWUP_MAX_ATTEMPTS times,
+    fails ``publishing``. Never raises: a health check that errors out tells the
+    load balancer nothing. Details go to the log; the public body only names the parts.
     """
-    parts = {"database": _check_database(), "search_index": _check_search_index()}
-    failing = [name for name, ok in parts.items() if not ok]
-    body: dict[str, object] = {"status": "error" if failing else "ok"}
-    body.update({name: "ok" if ok else "error" for name, ok in parts.items()})
+    database_ok = _check_database()
+    backlog = _check_backlog() if database_ok else followups.Backlog()
+    search_state = _check_search_index(backlog)
+    parts = {"database": "ok" if database_ok else "error", "search_index": search_state}
+    if backlog is None or not backlog.ok:
+        parts["publishing"] = "error"
+    failing = [name for name, state in parts.items() if state == "error"]
+    body: dict[str, object] = {"status": "error" if failing else "ok", **parts}
+    if backlog is not None and backlog.pending:
+        body["pending"] = backlog.pending
     if failing:
         body["failing"] = failing
     response = JsonResponse(body, status=503 if failing else 200)
@@ -452,15 +428,40 @@ def _check_database() -> bool:
     return True
 
 
-def _check_search_index() -> bool:
+def _check_backlog() -> followups.Backlog | None:
+    try:
+        backlog = followups.backlog()
+    except Exception:
+        logger.exception("health check: publish follow-ups could not be counted")
+        return None
+    if not backlog.ok:
+        logger.warning(
+            "health check: publish follow-ups stuck: %d pending, %d older than %d s, "
+            "%d failed %d times (run `manage.py complete_publishes`)",
+            backlog.pending,
+            backlog.stuck,
+            settings.PUBLISH_FOLLOWUP_STUCK_SECONDS,
+            backlog.failing,
+            settings.PUBLISH_FOLLOWUP_MAX_ATTEMPTS,
+        )
+    return backlog
+
+
+def _check_search_index(backlog: followups.Backlog | None) -> str:
+    """The index's state: "ok", "pending" (behind by recent publishes that will
+    catch up by themselves) or "error"."""
     try:
         status = search.index_status()
     except Exception:
         logger.exception("health check: search index check raised")
-        return False
-    if not status["ok"]:
-        logger.warning("health check: search index not usable: %s", status["detail"])
-    return bool(status["ok"])
+        return "error"
+    if status["ok"]:
+        return "ok"
+    if backlog is not None and backlog.heals_itself and search.is_stale(status):
+        logger.info("health check: search index catching up: %s", status["detail"])
+        return "pending"
+    logger.warning("health check: search index not usable: %s", status["detail"])
+    return "error"
 
 
 @require_safe

@@ -115,6 +115,13 @@ def _no_leaflets_on_publish(settings):
     settings.LEAFLETS_RENDER_ON_PUBLISH = False
 
 
+@pytest.fixture(autouse=True)
+def _no_follow_up_checks(settings):
+    """Requests do not look for publish follow-ups (one query now and then), which would
+    upset tests counting queries; test_followups.py turns the check on."""
+    settings.PUBLISH_FOLLOWUP_CHECK_SECONDS = 24 * 60 * 60
+
+
 PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 

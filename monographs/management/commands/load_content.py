@@ -60,7 +60,7 @@ class Command(BaseCommand):
         if not dry_run and published > search.PUBLISH_REINDEX_LIMIT:
             self.stdout.write(
                 f"{published} medicines published at once: run `manage.py rebuild_index` "
-                "to bring search up to date"
+                "to bring search up to date (or `manage.py complete_publishes`)"
             )
         if not dry_run and published > leaflets.PUBLISH_RENDER_LIMIT:
             self.stdout.write(

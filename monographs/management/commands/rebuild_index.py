@@ -2,13 +2,14 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monographs import search
+from monographs import followups, search
 
 
 class Command(BaseCommand):
     help = (
         "Build the search index from scratch from every published version. Searches keep "
-        "using the old index until the new one is complete; a second writer waits."
+        "using the old index until the new one is complete; a second writer waits. "
+        "Clears the search work that publishes left pending."
     )
 
     def handle(self, *args, verbosity, **options):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
                     self.stderr.write("")
 
         try:
-            report = search.rebuild(progress=progress)
+            report = followups.rebuild_index(progress=progress)
         except search.IndexBusy as error:
             raise CommandError(f"rebuild_index: {error}; try again later") from None
         self.stdout.write(f"rebuild_index: {report.summary()}")

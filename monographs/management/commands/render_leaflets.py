@@ -4,13 +4,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monographs.leaflets import store_all_leaflets
+from monographs import followups
 
 
 class Command(BaseCommand):
     help = (
         "Render and store the PDF leaflets (every variant) of every published version, "
-        "superseded ones included. Leaflets already stored are kept unless --force."
+        "superseded ones included. Leaflets already stored are kept unless --force. "
+        "Clears the leaflet work that publishes left pending."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             if verbosity >= 1:
                 self.stdout.write(f"[{done}/{total}] {name}: {outcome}")
 
-        report = store_all_leaflets(force=force, slugs=slugs, progress=progress)
+        report = followups.render_leaflets(force=force, slugs=slugs, progress=progress)
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"render_leaflets: {len(report.rendered)} rendered, "
