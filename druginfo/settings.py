@@ -181,6 +181,20 @@ def _parse_log_level(name: str, default: str) -> str:
     return level
 
 
+# Countries whose emergency numbers monographs/emergency.py knows.
+SITE_COUNTRIES = ("GB", "US", "EU")
+
+
+def _parse_site_country(name: str, default: str) -> str:
+    country = (env_str(name) or default).upper()
+    if country not in SITE_COUNTRIES:
+        raise ImproperlyConfigured(
+            f"{name}={country!r} is not a country the site has emergency numbers for;"
+            f" use one of: {', '.join(SITE_COUNTRIES)}."
+        )
+    return country
+
+
 class _LogfmtFormatter(logging.Formatter):
     """Formats a record as one logfmt line: time=... level=... logger=... message=...
 
@@ -238,6 +252,10 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 SITE_URL = _parse_site_url("SITE_URL", "http://127.0.0.1:8000")
+
+# Whose emergency numbers the pages give, as tap-to-call links: GB (999, NHS 111),
+# US (911, Poison Control) or EU (112). See monographs/emergency.py.
+SITE_COUNTRY = _parse_site_country("SITE_COUNTRY", "GB")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

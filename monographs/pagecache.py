@@ -176,6 +176,13 @@ class PageCacheMiddleware:
 
         language = get_language_from_request(request)  # as LocaleMiddleware will choose
         key = f"monographs:page:{state.slug}:{state.fingerprint(language)}"
+        # The route choice (?route=oral) is another page; a value that is not a
+        # plain word is never a route of a medicine (the view redirects it).
+        route = request.GET.get("route", "")
+        if route:
+            if len(route) > 40 or not route.replace("-", "").isalnum() or not route.isascii():
+                return self.get_response(request)
+            key += f":route={route}"
         stored = cache.get(key)
         if stored is not None:
             content, headers = stored

@@ -35,7 +35,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import condition, require_safe
 
-from monographs import followups, leaflets, pagecache, rendering, search
+from monographs import followups, leaflets, pagecache, rendering, routes, search
+from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
 from monographs.models import Alert, Medicine, Name, Reference, Version
 from monographs.parsing import DOI_IN_TEXT_RE
@@ -179,9 +180,15 @@ def robots(request: HttpRequest) -> HttpResponse:
 
 
 def _monograph_response(request: HttpRequest, state: pagecache.PageState) -> HttpResponse:
-    """The page of `state`'s version, rendered from its rows."""
+    """The page of `state`'s version, rendered from its rows; `?route=oral` leaves out
+    what does not apply to that route (a route the medicine lacks: the whole page)."""
     page_version = _version_with_rows(state.version_pk)
-    response = render(request, "monographs/detail.html", _monograph_context(page_version, state))
+    asked = request.GET.get("route")
+    route = routes.chosen_route(asked, page_version.routes)
+    if asked is not None and not route:
+        return redirect(request.path)
+    context = _monograph_context(page_version, state, route)
+    response = render(request, "monographs/detail.html", context)
     # Stored by browsers, but checked with the server (a cheap 304) before each
     # use: a new version must show at once.
     patch_cache_control(response, public=True, no_cache=True)
@@ -207,11 +214,32 @@ def _version_with_rows(pk: int) -> Version:
     )
 
 
-def _monograph_context(page_version: Version, state: pagecache.PageState) -> dict:
+def _monograph_context(page_version: Version, state: pagecache.PageState, route: str = "") -> dict:
     alerts = list(page_version.alerts.all())
     interactions = list(page_version.interactions.all())
     urgent = [alert for alert in alerts if alert.kind == Alert.Kind.URGENT]
     sections = page_version.sections_with_rows(urgent)
+    medicine_routes = page_version.routes
+    if route:
+        # Dosing cards for another route are left out, of the page and its contents.
+        for item in sections:
+            item["blocks"] = [
+                block
+                for block in item["blocks"]
+                if block["kind"] != "dosing"
+                or block.get("entry") is None
+                or routes.applies(block["entry"], route, medicine_routes)
+            ]
+    urgent_anchor = next(
+        (
+            block["block"].anchor
+            for item in sections
+            for block in item["blocks"]
+            if block["kind"] == "urgent_help"
+        ),
+        "",
+    )
+    choices = routes.route_choices(medicine_routes)
 
     medicine = page_version.medicine
     canonical = _absolute(
@@ -243,6 +271,12 @@ def _monograph_context(page_version: Version, state: pagecache.PageState) -> dic
         "canonical_url": canonical,
         "meta_description": description,
         "json_ld": _json_ld(page_version, canonical, description, state),
+        "emergency": emergency_contacts(),
+        "urgent_anchor": urgent_anchor,
+        "adult_doses": routes.usual_adult_doses(page_version.dosing.all(), medicine_routes, route),
+        "route": route,
+        "route_label": next((c.label for c in choices if c.route == route), ""),
+        "route_choices": choices,
     }
 
 

@@ -147,3 +147,41 @@ def test_header_search_stays_usable_with_doubled_text(site, large_text_page):
     # Wide enough for a medicine name, and the button beside or below it, on screen.
     assert box["width"] >= 200
     assert button["x"] + button["width"] <= 375
+
+
+SCREEN_OF = """selector => {
+    const element = document.querySelector(selector);
+    return (element.getBoundingClientRect().top + scrollY) / innerHeight;
+}"""
+
+
+def test_first_three_phone_screens_give_the_usual_dose_and_the_emergency_call(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+
+    call = page.locator(".urgent-action a[href='tel:999']")
+    expect(call).to_have_text("Call 999 for an ambulance")
+    dose = page.locator(".usual-dose dd").first
+    expect(dose).to_contain_text("30–80 mg a day")
+    assert page.evaluate(SCREEN_OF, ".urgent-action a[href^='tel:']") < 3
+    assert page.evaluate(SCREEN_OF, ".usual-dose dd") < 3
+    box = call.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+
+
+def test_route_choice_is_kept_in_the_address_and_on_paper(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+    everything = page.evaluate("document.documentElement.scrollHeight")
+
+    page.get_by_role("link", name="I take it by mouth (tablets)").click()
+    page.wait_for_url(re.compile(r"\?route=oral$"))
+    expect(page.locator("#dosage-adults-tablets")).to_be_visible()
+    expect(page.locator("#dosage-adults-pump-into-the-spine-intrathecal")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollHeight") < everything
+
+    page.emulate_media(media="print")
+    expect(page.locator(".route-choice__list")).to_be_hidden()
+    expect(page.locator(".route-choice__status")).to_be_visible()
+    expect(page.locator("#dosage-adults-pump-into-the-spine-intrathecal")).to_have_count(0)
+    expect(page.locator(".urgent-action")).to_be_visible()

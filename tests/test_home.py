@@ -31,7 +31,17 @@ def test_footer_gives_disclaimer_and_emergency_advice(client):
     response = client.get("/")
 
     assert "does not replace advice from your doctor or pharmacist" in response.text
-    assert "In an emergency, call 999 or 112" in response.text
+    assert 'In an emergency, call <a class="site-footer__call" href="tel:999">999</a>' in (
+        response.text
+    )
+
+
+def test_footer_gives_the_emergency_number_of_the_site_country(client, settings):
+    settings.SITE_COUNTRY = "US"
+
+    response = client.get("/")
+
+    assert '<a class="site-footer__call" href="tel:911">911</a>' in response.text
 
 
 def test_page_has_no_inline_script_or_style(client):

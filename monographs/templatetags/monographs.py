@@ -1,9 +1,9 @@
-"""Template filters for monograph pages: print stored, already-sanitised HTML."""
+"""Template filters and tags: stored, already-sanitised HTML, dates, emergency numbers."""
 
 from django import template
 from django.utils import timezone
 
-from monographs import rendering
+from monographs import emergency, rendering
 
 register = template.Library()
 
@@ -21,3 +21,10 @@ def iso_datetime(value) -> str:
     if not value:
         return ""
     return timezone.localtime(value).replace(microsecond=0).isoformat()
+
+
+@register.simple_tag(name="emergency_contacts")
+def emergency_contacts_tag():
+    """`{% emergency_contacts as emergency %}`: the numbers for settings.SITE_COUNTRY,
+    also where there is no view context (the 500 page)."""
+    return emergency.emergency_contacts()

@@ -1,0 +1,89 @@
+"""Which parts of a monograph apply to a route, and the usual adult dose for each.
+
+A monograph names its routes in its front matter (`routes: [oral, intrathecal]`);
+its dosing cards say theirs in words (`Route: By mouth`, a title such as
+`Adults: pump into the spine (intrathecal)`). This module matches the two, so a
+reader who chooses "By mouth" (`?route=oral`) is not shown the pump's cards,
+and picks the adult cards whose "Usual maintenance dose" the top of the page
+repeats. It reads the stored rows only: every dose shown is the monograph's
+own text, never a number of ours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.utils.translation import gettext_lazy as _
+
+# Words in a dosing card's route or title that name a route of the front matter.
+# A route not listed here is matched by its own name only.
+ROUTE_WORDS = {
+    "oral": ("oral", "by mouth", "tablet", "capsule", "swallow"),
+    "intrathecal": ("intrathecal", "pump", "into the spine"),
+}
+
+# What the route choice says for each route; others show the route's own name.
+ROUTE_CHOICES = {
+    "oral": _("I take it by mouth (tablets)"),
+    "intrathecal": _("I have a pump (into the spine)"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteChoice:
+    route: str  # the front matter's name, used in ?route=
+    label: str
+
+
+def route_choices(routes: list[str]) -> list[RouteChoice]:
+    """One choice per route of a monograph that has more than one; none otherwise."""
+    if len(routes) < 2:
+        return []
+    return [
+        RouteChoice(route=route, label=str(ROUTE_CHOICES.get(route, route.capitalize())))
+        for route in routes
+    ]
+
+
+def chosen_route(value: str | None, routes: list[str]) -> str:
+    """The route asked for by `?route=`, if the monograph has it and more than one; else ''."""
+    return value if value and len(routes) > 1 and value in routes else ""
+
+
+def routes_of(entry, routes: list[str]) -> set[str]:
+    """The monograph's routes that a dosing entry (a DosingEntry row) is about.
+
+    An entry whose route and title name none of them (`People over 65`) is
+    about all of them.
+    """
+    words = f"{entry.route} {entry.title}".casefold()
+    found = {
+        route for route in routes if any(word in words for word in ROUTE_WORDS.get(route, (route,)))
+    }
+    return found or set(routes)
+
+
+def applies(entry, route: str, routes: list[str]) -> bool:
+    """Whether a dosing entry is shown to a reader who chose `route` ('' : every entry)."""
+    return not route or route in routes_of(entry, routes)
+
+
+def usual_adult_doses(entries, routes: list[str], route: str = "") -> list:
+    """The adult dosing entries with a usual maintenance dose, one per route, in page order.
+
+    An adult card is one whose population (`Who:`) starts with "Adult"; the first
+    card for each route wins, as the page lists the general case first.
+    """
+    doses = []
+    seen: set[frozenset[str]] = set()
+    for entry in entries:
+        if not entry.population.casefold().startswith("adult") or not entry.maintenance_html:
+            continue
+        if not applies(entry, route, routes):
+            continue
+        key = frozenset(routes_of(entry, routes))
+        if key in seen:
+            continue
+        seen.add(key)
+        doses.append(entry)
+    return doses
