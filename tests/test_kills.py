@@ -2,7 +2,7 @@
 
 A load_content killed while its pool works takes its worker processes with it,
 and a rebuild_index killed midway leaves no temporary index files after the
-next run.
+next run, or after the next start (complete_publishes).
 """
 
 import os
@@ -163,3 +163,25 @@ def test_the_next_rebuild_removes_what_a_killed_rebuild_left(tmp_path):
     )
 
     assert _index_leftovers(index_dir) == []
+
+
+def test_complete_publishes_at_start_removes_what_a_killed_rebuild_left(tmp_path):
+    # bin/run-site and bin/serve-production run it at start: the leftovers go
+    # then, not only at the next full rebuild, and the index still answers.
+    env, index_dir = _killed_rebuild(tmp_path)
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "complete_publishes"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+    assert _index_leftovers(index_dir) == []
+    assert "files a killed index writer left" in done.stdout
+    from whoosh import index as whoosh_index
+
+    with whoosh_index.open_dir(str(index_dir)).searcher() as searcher:
+        assert searcher.doc_count() > 0
