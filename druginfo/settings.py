@@ -267,6 +267,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "markdownx",
     "monographs",
+    "collaboration",
     "csp",
     "axes",
 ]

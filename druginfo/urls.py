@@ -12,6 +12,8 @@ from django.urls import include, path
 from monographs import admin as monographs_admin
 
 urlpatterns = [
+    # The editor page's presence and autosave calls (collaboration/urls.py), staff-only.
+    path("admin/collaboration/", include("collaboration.urls")),
     path("admin/", admin.site.urls),
     # markdownx's widget posts its live preview here. Not markdownx.urls: its
     # stock views pass <script> and javascript: links through and accept SVG

@@ -29,6 +29,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from collaboration import editor as collaboration_editor
+from collaboration import merge as collaboration_merge
+from collaboration import saving as collaboration_saving
+
 from . import editing, models, views
 from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
 from .parsing import MAX_FILE_BYTES, MonographError, markdown_body, parse_monograph
@@ -177,24 +181,29 @@ class MedicineAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             form = MonographSourceForm(request.POST)
             if form.is_valid():
-                text = form.cleaned_data["source_text"]
+                # Overlaps of an earlier merge that the editor chose yours/theirs/both for.
+                text = collaboration_merge.apply_choices(
+                    form.cleaned_data["source_text"], request.POST
+                )
+                base_number = form.cleaned_data["base_number"]
                 try:
-                    version = editing.save_draft(
-                        medicine,
-                        text,
-                        base_number=form.cleaned_data["base_number"],
-                        user=request.user,
+                    saved = collaboration_saving.save_draft(
+                        medicine, text, base_number=base_number, user=request.user
                     )
-                except editing.EditConflict as error:
-                    conflict = error.latest
-                    # Keep every character the editor typed; the next save starts
-                    # from the version they have now been shown.
+                except (
+                    collaboration_saving.MergeConflict,
+                    collaboration_saving.MergedTextInvalid,
+                ) as error:
+                    # The merged text, overlaps marked, based on the version merged with:
+                    # the next save starts from it.
+                    conflict = latest = error.latest
+                    problems = getattr(error, "problems", [])
                     form = MonographSourceForm(
-                        {"source_text": text, "base_number": conflict.number}
+                        {"source_text": error.result.text, "base_number": conflict.number}
                     )
-                    latest = conflict
                 except MonographError as error:
                     problems = error.problems
+                    form = MonographSourceForm({"source_text": text, "base_number": base_number})
                 except editing.NothingChanged:
                     messages.info(
                         request,
@@ -202,7 +211,10 @@ class MedicineAdmin(admin.ModelAdmin):
                     )
                     return HttpResponseRedirect(self._url("change", medicine))
                 else:
+                    version = saved.version
                     self.log_change(request, medicine, f"Saved draft version {version.number}.")
+                    if saved.merge:
+                        messages.info(request, _merge_notice(saved))
                     messages.success(
                         request,
                         _(
@@ -215,7 +227,8 @@ class MedicineAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(self._url("change", medicine))
         else:
             form = MonographSourceForm(
-                initial={
+                initial=collaboration_editor.restored_initial(request, medicine)
+                or {
                     "source_text": latest.source_text if latest else "",
                     "base_number": latest.number if latest else 0,
                 }
@@ -243,11 +256,11 @@ class MedicineAdmin(admin.ModelAdmin):
             "medicine": medicine,
             "latest": latest,
             "form": form,
-            "media": form.media,
+            "media": form.media + collaboration_editor.MEDIA,
             "readability": measure_readability(text),
             "problems": problems,
             "conflict": conflict,
-            "conflict_diff": editing.diff_with_typed_text(conflict, text) if conflict else [],
+            **collaboration_editor.editor_context(request, medicine, text),
             "can_save": can_save,
             "can_submit": request.user.has_perm(PERMISSION_SUBMIT),
             "can_publish": request.user.has_perm(PERMISSION_PUBLISH),
@@ -467,6 +480,25 @@ class VersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _merge_notice(saved) -> str:
+    """What a merged save took from each side, for the editor who saved."""
+    merged = saved.merge
+    theirs = "; ".join(merged.theirs_parts) or _("nothing")
+    mine = "; ".join(merged.mine_parts) or _("nothing")
+    return _(
+        "Version %(theirs)s was saved by %(who)s while you were editing. Your text was merged "
+        "with it: their changes kept in %(their_parts)s; your changes added in %(my_parts)s. "
+        "Compare version %(theirs)s with version %(number)s under “Versions and changes” to "
+        "check the result."
+    ) % {
+        "theirs": saved.merged_with.number,
+        "who": saved.merged_with.author or _("a content file"),
+        "their_parts": theirs,
+        "my_parts": mine,
+        "number": saved.version.number,
+    }
 
 
 @require_POST

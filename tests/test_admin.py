@@ -141,33 +141,6 @@ def test_an_invalid_save_lists_problems_by_line_and_keeps_the_typed_text(medicin
     assert medicine.versions.count() == 1
 
 
-def test_the_second_editor_sees_the_first_ones_changes_and_keeps_their_text(medicine, db):
-    first, second = client_for(make_user("erin", "Editor")), client_for(make_user("ed", "Editor"))
-    first_form, second_form = editor_form(first, medicine), editor_form(second, medicine)
-    assert first_form["base_number"] == second_form["base_number"] == 1
-
-    save(first, medicine, first_form["source_text"].replace(OLD_DOSE, NEW_DOSE), 1)
-    theirs = second_form["source_text"].replace("Keep below 25°C.", "Keep in a fridge.")
-    response = save(second, medicine, theirs, 1)
-
-    html = response.content.decode()
-    assert "Someone else saved version 2 while you were editing" in html
-    assert "erin saved it on" in html
-    # The diff shows the first editor's dose line against the second one's text.
-    assert "<del>- **Starting dose:** 7.5 mg three times a day</del>" in html
-    assert "<ins>- **Starting dose:** 5 mg three times a day</ins>" in html
-    assert "<ins>Keep in a fridge.</ins>" in html
-    assert "<del>version: 2</del>" not in html  # lines the admin sets itself are left out
-    assert response.context["form"]["source_text"].value() == theirs
-    assert 'name="base_number" value="2"' in html
-    assert medicine.versions.count() == 2
-
-    merged = theirs.replace(OLD_DOSE, NEW_DOSE)
-    assert save(second, medicine, merged, 2).status_code == 302
-    third = medicine.versions.get(number=3)
-    assert NEW_DOSE in third.source_text and "Keep in a fridge." in third.source_text
-
-
 def test_a_new_medicine_is_added_as_a_draft(db, editor):
     text = monograph_text(slug="newamide")
 
