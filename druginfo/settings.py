@@ -258,7 +258,8 @@ SITE_URL = _parse_site_url("SITE_URL", "http://127.0.0.1:8000")
 SITE_COUNTRY = _parse_site_country("SITE_COUNTRY", "GB")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with druginfo's own site: name, dashboard (editorial/sites.py).
+    "editorial.apps.DruginfoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -267,6 +268,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "markdownx",
     "monographs",
+    "editorial",
     "collaboration",
     "csp",
     "axes",

@@ -1,4 +1,4 @@
-"""Root URLs: the admin, the editor's live preview and the monographs app.
+"""Root URLs: the admin and its review pages, the editor's live preview and the monographs app.
 
 404 and 500 pages are Django's default handlers rendering templates/404.html
 and templates/500.html.
@@ -12,6 +12,8 @@ from django.urls import include, path
 from monographs import admin as monographs_admin
 
 urlpatterns = [
+    # The review pages (editorial/urls.py), staff-only, before the admin's own.
+    path("admin/editorial/", include("editorial.urls")),
     # The editor page's presence and autosave calls (collaboration/urls.py), staff-only.
     path("admin/collaboration/", include("collaboration.urls")),
     path("admin/", admin.site.urls),

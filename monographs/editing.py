@@ -9,7 +9,9 @@ transaction, and the admin only calls them. The rules they keep:
 - a save that started from an older version than the latest is refused with an
   EditConflict, so nobody's work is silently overwritten;
 - a draft goes draft -> in review -> published, and only a user with the
-  `monographs.publish_version` permission (the Reviewer group) publishes;
+  `monographs.publish_version` permission (the Reviewer group) publishes, never
+  the one who made the version; a draft older than the published version
+  cannot go to review; the next review date must be in the future;
 - publishing writes the change summary and review dates into the version's
   front matter, makes it the public version and records, in the same
   transaction, that the search index and the leaflets must follow; once the
@@ -142,6 +144,14 @@ def submit_for_review(version: models.Version, *, user) -> models.Version:
                 f"version {version.number} is {version.get_status_display()}; "
                 "only a draft can be sent for review"
             )
+        current = version.medicine.published_version
+        if current is not None and current.number > version.number:
+            # Sending it on would take back what the newer version published.
+            raise WorkflowError(
+                f"version {current.number} was published after draft {version.number} was "
+                f"made; bring your changes into a new draft of version {current.number} "
+                "first (this draft stays to copy from)"
+            )
         version.status = models.Version.Status.IN_REVIEW
         version.save(update_fields=["status"])
     _log("sent for review", user, version)
@@ -173,6 +183,11 @@ def publish(
                 f"version {version.number} is {version.get_status_display()}; "
                 "only a version in review can be published"
             )
+        if version.author_id is not None and version.author_id == user.pk:
+            raise WorkflowError(
+                f"you made version {version.number}, so you cannot publish it yourself; "
+                "another reviewer must check and publish it"
+            )
         current = version.medicine.published_version
         if current is not None and current.number >= version.number:
             raise WorkflowError(
@@ -187,6 +202,8 @@ def publish(
             last_reviewed=last_reviewed,
             next_review=next_review,
         )
+        if document.next_review <= timezone.localdate():
+            raise WorkflowError("the next review date must be in the future")
         # Only these front-matter fields changed, and no projected row depends
         # on them: the sections, alerts, dosing and the rest stay as they are.
         version.source_text = document.source_text

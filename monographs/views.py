@@ -35,6 +35,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import condition, require_safe
 
+from editorial import views as editorial_views
 from monographs import followups, leaflets, pagecache, rendering, routes, search
 from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
@@ -100,6 +101,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A medicine's monograph page, as its published version says (pagecache.py keeps it)."""
     state = pagecache.page_state(request, slug)
     if state is None:
+        if withdrawn := editorial_views.withdrawn_response(request, slug):
+            return withdrawn
         raise Http404("No published medicine with this address.")
     return _monograph_response(request, state)
 

@@ -1,0 +1,406 @@
+"""Review in the admin (editorial/): two people for every publish, notes, comments, discard,
+withdraw, "reviewed, no change", and review dates in the future. Through the test client."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from editorial.models import Comment, DiscardedDraft, Review, Withdrawal
+from monographs import editing
+from monographs.models import Medicine, Version
+from tests.factories import load_example
+
+OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
+NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
+NEXT_YEAR = timezone.localdate() + datetime.timedelta(days=365)
+
+
+def make_user(username: str, *groups: str) -> User:
+    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=True)
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def medicine(db, settings):
+    load_example(settings.CONTENT_DIR)
+    return Medicine.objects.get(slug="examplamide")
+
+
+@pytest.fixture
+def erin(db):
+    return make_user("erin", "Editor")
+
+
+@pytest.fixture
+def rita(db):
+    return make_user("rita", "Reviewer")
+
+
+@pytest.fixture
+def ravi(db):
+    return make_user("ravi", "Reviewer")
+
+
+def save_draft(medicine, user, old=OLD_DOSE, new=NEW_DOSE) -> Version:
+    latest = medicine.latest_version()
+    return editing.save_draft(
+        medicine, latest.source_text.replace(old, new), base_number=latest.number, user=user
+    )
+
+
+def version_url(version) -> str:
+    return reverse("editorial:version", args=[version.medicine.slug, version.number])
+
+
+def medicine_url(medicine) -> str:
+    return reverse("editorial:medicine", args=[medicine.slug])
+
+
+def send(client, version, note="The starting dose is now 7.5 mg."):
+    return client.post(version_url(version), {"action": "send_for_review", "change_note": note})
+
+
+def publish(client, version, **fields):
+    data = {
+        "action": "publish",
+        "change_summary": "The starting dose is now 7.5 mg.",
+        "last_reviewed": timezone.localdate().isoformat(),
+        "next_review": NEXT_YEAR.isoformat(),
+        "publish_at": "",
+        **fields,
+    }
+    return client.post(version_url(version), data)
+
+
+def page(response) -> str:
+    return response.content.decode()
+
+
+# --- two people for every publish ------------------------------------------------------
+
+
+def test_an_edit_goes_from_editor_to_another_reviewer_to_the_public(medicine, erin, rita):
+    draft = save_draft(medicine, erin)
+
+    sent = send(client_for(erin), draft)
+    published = publish(client_for(rita), draft)
+
+    assert sent.status_code == published.status_code == 302
+    medicine.refresh_from_db()
+    assert medicine.published_version.number == draft.number
+    assert "7.5 mg three times a day" in page(Client().get(medicine.get_absolute_url()))
+    changes = page(Client().get(reverse("monographs:changes", args=[medicine.slug])))
+    assert "The starting dose is now 7.5 mg." in changes
+
+
+def test_a_reviewer_cannot_publish_their_own_version(medicine, rita, ravi):
+    draft = save_draft(medicine, rita)
+    send(client_for(rita), draft)
+
+    own_page = page(client_for(rita).get(version_url(draft)))
+    refused = publish(client_for(rita), draft)
+
+    assert "another reviewer must publish it" in own_page
+    assert refused.status_code == 200
+    assert "you made version 2, so you cannot publish it yourself" in page(refused)
+    medicine.refresh_from_db()
+    assert medicine.published_version.number == 1
+    draft.refresh_from_db()
+    assert draft.status == "in_review"
+
+    assert publish(client_for(ravi), draft).status_code == 302
+    medicine.refresh_from_db()
+    assert medicine.published_version.number == 2
+
+
+def test_the_admins_own_publish_page_refuses_self_publishing_too(medicine, rita):
+    draft = save_draft(medicine, rita)
+    editing.submit_for_review(draft, user=rita)
+
+    response = client_for(rita).post(
+        reverse("admin:monographs_medicine_publish", args=[medicine.pk, draft.number]),
+        {
+            "change_summary": "Mine.",
+            "last_reviewed": timezone.localdate().isoformat(),
+            "next_review": NEXT_YEAR.isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "you cannot publish it yourself" in page(response)
+    medicine.refresh_from_db()
+    assert medicine.published_version.number == 1
+
+
+def test_an_editor_cannot_publish_or_request_changes(medicine, erin, rita):
+    draft = save_draft(medicine, rita)
+    send(client_for(rita), draft)
+
+    assert publish(client_for(erin), draft).status_code == 403
+    response = client_for(erin).post(
+        version_url(draft), {"action": "request_changes", "text": "No."}
+    )
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == "in_review"
+
+
+# --- change notes ----------------------------------------------------------------------
+
+
+def test_each_draft_asks_for_its_own_change_note(medicine, erin, rita):
+    first = save_draft(medicine, erin)
+    send(client_for(erin), first, note="The starting dose is now 7.5 mg.")
+    publish(client_for(rita), first, change_summary="The starting dose is now 7.5 mg.")
+
+    second = save_draft(medicine, erin, old=NEW_DOSE, new=OLD_DOSE)
+    form = page(client_for(erin).get(version_url(second)))
+
+    # The previous summary is in the new draft's text, but the form asks afresh.
+    assert "The starting dose is now 7.5 mg." not in form.split('name="change_note"', 1)[1][:300]
+    refused = send(client_for(erin), second, note="   ")
+    assert "This field is required." in page(refused)
+    second.refresh_from_db()
+    assert second.status == "draft"
+
+    send(client_for(erin), second, note="Back to 5 mg.")
+    review_form = page(client_for(rita).get(version_url(second)))
+    assert "Back to 5 mg." in review_form.split('name="change_summary"', 1)[1][:300]
+
+
+# --- stale drafts --------------------------------------------------------------------
+
+
+def test_a_draft_older_than_the_published_version_cannot_go_to_review(medicine, erin, rita):
+    stale = save_draft(medicine, erin)
+    newer = save_draft(medicine, erin, old="Keep below 25°C.", new="Keep cool.")
+    send(client_for(erin), newer)
+    publish(client_for(rita), newer)
+
+    shown = page(client_for(erin).get(version_url(stale)))
+    refused = send(client_for(erin), stale)
+
+    assert "was published after this draft was made" in shown
+    assert 'value="send_for_review"' not in shown
+    assert refused.status_code == 200
+    assert "version 3 was published after draft 2 was made" in page(refused)
+    stale.refresh_from_db()
+    assert stale.status == "draft"
+
+
+# --- comments and requested changes ---------------------------------------------------
+
+
+def test_a_reviewer_requests_changes_with_a_comment_the_editor_sees(medicine, erin, rita):
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+
+    response = client_for(rita).post(
+        version_url(draft), {"action": "request_changes", "text": "Cite the source for 7.5 mg."}
+    )
+    client_for(erin).post(version_url(draft), {"action": "comment", "text": "Added it."})
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    shown = page(client_for(erin).get(version_url(draft)))
+    assert "Cite the source for 7.5 mg." in shown
+    assert "changes requested" in shown
+    assert "Added it." in shown
+    assert [c.kind for c in Comment.objects.filter(version=draft)] == ["changes", "comment"]
+
+
+def test_an_empty_comment_is_refused_and_requesting_changes_needs_a_version_in_review(
+    medicine, erin, rita
+):
+    draft = save_draft(medicine, erin)
+
+    empty = client_for(erin).post(version_url(draft), {"action": "comment", "text": "  "})
+    not_in_review = client_for(rita).post(
+        version_url(draft), {"action": "request_changes", "text": "Why?"}
+    )
+    unknown = client_for(erin).post(version_url(draft), {"action": "explode"})
+
+    assert "This field is required." in page(empty)
+    assert "changes can only be requested for a version in review" in page(not_in_review)
+    assert "Why?" in page(not_in_review)  # what was typed is still there
+    assert unknown.status_code == 400
+    assert not Comment.objects.exists()
+
+
+# --- discard ---------------------------------------------------------------------------
+
+
+def test_a_discarded_draft_leaves_the_versions_but_its_text_is_kept(medicine, erin, rita):
+    draft = save_draft(medicine, erin)
+    client_for(rita).post(version_url(draft), {"action": "comment", "text": "Not needed."})
+
+    response = client_for(erin).post(version_url(draft), {"action": "discard"})
+
+    assert response.status_code == 302
+    assert list(medicine.versions.values_list("number", flat=True)) == [1]
+    kept = DiscardedDraft.objects.get()
+    assert NEW_DOSE in kept.source_text
+    assert kept.comments[0]["text"] == "Not needed."
+    shown = page(client_for(erin).get(medicine_url(medicine)))
+    assert "Draft 2, discarded by erin" in shown
+    assert "7.5 mg three times a day" in shown
+
+
+def test_only_a_draft_can_be_discarded(medicine, erin, rita):
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+
+    in_review = client_for(erin).post(version_url(draft), {"action": "discard"}, follow=True)
+    published = client_for(erin).post(
+        version_url(medicine.published_version), {"action": "discard"}, follow=True
+    )
+
+    assert "only a draft can be discarded" in page(in_review)
+    assert "only a draft can be discarded" in page(published)
+    assert medicine.versions.count() == 2
+    assert not DiscardedDraft.objects.exists()
+
+
+# --- withdraw --------------------------------------------------------------------------
+
+
+def test_a_withdrawn_medicine_says_so_at_its_address_with_the_reason(medicine, rita):
+    response = client_for(rita).post(
+        medicine_url(medicine),
+        {"action": "withdraw", "reason": "The medicine was taken off the market."},
+    )
+
+    assert response.status_code == 302
+    public = Client().get(medicine.get_absolute_url())
+    assert public.status_code == 410
+    assert "information withdrawn" in page(public)
+    assert "The medicine was taken off the market." in page(public)
+    assert Client().get(reverse("monographs:a_z")).content.decode().count("examplamide") == 0
+    withdrawal = Withdrawal.objects.get()
+    assert withdrawal.version.number == 1 and withdrawal.withdrawn_by == rita
+
+
+def test_publishing_again_lifts_a_withdrawal(
+    medicine, erin, rita, django_capture_on_commit_callbacks
+):
+    client_for(rita).post(medicine_url(medicine), {"action": "withdraw", "reason": "Recalled."})
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(client_for(rita), draft)
+
+    public = Client().get(medicine.get_absolute_url())
+
+    assert public.status_code == 200
+    assert Withdrawal.objects.get().lifted_at is not None
+
+
+def test_withdrawing_needs_a_reason_and_a_reviewer(medicine, erin, rita):
+    no_reason = client_for(rita).post(medicine_url(medicine), {"action": "withdraw", "reason": ""})
+    by_editor = client_for(erin).post(medicine_url(medicine), {"action": "withdraw", "reason": "x"})
+
+    assert "This field is required." in page(no_reason)
+    assert by_editor.status_code == 403
+    assert Client().get(medicine.get_absolute_url()).status_code == 200
+    assert not Withdrawal.objects.exists()
+
+
+# --- reviewed, no change ----------------------------------------------------------------
+
+
+def test_reviewed_no_change_records_the_review_and_new_dates_without_a_new_version(medicine, rita):
+    today = timezone.localdate()
+    before = Client().get(medicine.get_absolute_url())  # cached under the old dates
+
+    response = client_for(rita).post(
+        medicine_url(medicine),
+        {
+            "action": "review",
+            "last_reviewed": today.isoformat(),
+            "next_review": NEXT_YEAR.isoformat(),
+            "note": "Checked against the current label.",
+        },
+    )
+
+    assert before.status_code == 200
+    assert response.status_code == 302
+    assert medicine.versions.count() == 1
+    version = medicine.versions.get()
+    assert (version.last_reviewed, version.next_review) == (today, NEXT_YEAR)
+    assert f"last_reviewed: {today.isoformat()}" in version.source_text
+    review = Review.objects.get()
+    assert review.reviewer == rita and review.previous_next_review != NEXT_YEAR
+    public = page(Client().get(medicine.get_absolute_url()))
+    assert f'<time datetime="{today.isoformat()}">' in public
+    assert f'<time datetime="{NEXT_YEAR.isoformat()}">' in public
+
+
+@pytest.mark.parametrize(
+    ("last", "following", "message"),
+    [
+        (-400, -1, "The next review must be in the future."),
+        (-400, 0, "The next review must be in the future."),
+        (0, 0, "The next review must be after the last review."),
+        (1, 365, "The review date cannot be in the future."),
+    ],
+)
+def test_review_dates_must_be_today_or_before_and_next_in_the_future(
+    medicine, rita, last, following, message
+):
+    today = timezone.localdate()
+    response = client_for(rita).post(
+        medicine_url(medicine),
+        {
+            "action": "review",
+            "last_reviewed": (today + datetime.timedelta(days=last)).isoformat(),
+            "next_review": (today + datetime.timedelta(days=following)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert message in page(response)
+    assert not Review.objects.exists()
+
+
+def test_publishing_with_a_next_review_in_the_past_is_refused(medicine, erin, rita):
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+
+    refused = publish(
+        client_for(rita),
+        draft,
+        last_reviewed=(yesterday - datetime.timedelta(days=1)).isoformat(),
+        next_review=yesterday.isoformat(),
+    )
+    with pytest.raises(editing.WorkflowError, match="next review date must be in the future"):
+        editing.publish(
+            draft,
+            user=rita,
+            change_summary="x",
+            last_reviewed=yesterday - datetime.timedelta(days=1),
+            next_review=yesterday,
+        )
+
+    assert "The next review must be in the future." in page(refused)
+    medicine.refresh_from_db()
+    assert medicine.published_version.number == 1
+
+
+def test_review_pages_are_for_staff_only(medicine):
+    response = Client().get(medicine_url(medicine))
+
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
