@@ -121,7 +121,11 @@ def complete_after_commit(followup: PublishFollowUp) -> None:
             "`manage.py rebuild_index` (/healthz reports the index stale until then)"
         )
         return
-    complete_followups(PublishFollowUp.objects.filter(pk=followup.pk))
+    try:
+        complete_followups(PublishFollowUp.objects.filter(pk=followup.pk))
+    except Exception:
+        # The publish has happened; the row stays for whoever comes next.
+        logger.exception("publish follow-up %s could not be claimed", followup.pk)
 
 
 def complete_followups(
