@@ -1,0 +1,168 @@
+"""Editing together in a real Chromium, two editors in two browser contexts.
+
+Presence: each sees the other in "Also editing", and the list follows them
+leaving. Autosave: typed text kept by the timer or when the page is left comes
+back after the browser context is closed. Merge: two saves from one version
+keep both changes; overlapping saves show both sides and a choice, with no
+axe-core violations or CSP errors on the way.
+"""
+
+import time
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from collaboration import editor as collaboration_editor
+from collaboration.models import Autosave
+from monographs.models import Medicine
+from tests.factories import load_example
+from tests.test_admin import NEW_DOSE, OLD_DOSE, make_user
+from tests.test_browser_admin import assert_no_axe_violations, log_in
+
+pytestmark = pytest.mark.browser
+
+EDITOR_LABEL = "Monograph (Markdown with front matter)"
+
+
+@pytest.fixture
+def medicine(live_server, settings, django_db_serialized_rollback):
+    load_example(settings.CONTENT_DIR)
+    make_user("erin", "Editor")
+    make_user("ed", "Editor")
+    return Medicine.objects.get(slug="examplamide")
+
+
+@pytest.fixture
+def fast_polls(monkeypatch):
+    """Heartbeats and autosaves every second, not every 15 and 30."""
+    monkeypatch.setattr(collaboration_editor, "PRESENCE_SECONDS", 1)
+    monkeypatch.setattr(collaboration_editor, "AUTOSAVE_SECONDS", 1)
+
+
+def open_editor(browser: Browser, base: str, username: str, medicine) -> Page:
+    page = browser.new_context().new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.console_lines = console
+    log_in(page, base, username)
+    page.goto(f"{base}/admin/monographs/medicine/{medicine.pk}/change/")
+    return page
+
+
+def assert_no_csp_errors(page: Page) -> None:
+    lines = [line for line in page.console_lines if "Content Security Policy" in line]
+    assert not lines, lines
+
+
+def test_each_editor_sees_who_else_has_the_medicine_open(
+    live_server, browser, medicine, fast_polls
+):
+    erin = open_editor(browser, live_server.url, "erin", medicine)
+    expect(erin.locator(".editor-presence")).to_have_text("Nobody else has this medicine open.")
+
+    ed = open_editor(browser, live_server.url, "ed", medicine)
+
+    expect(ed.locator(".editor-presence")).to_contain_text("Also editing: erin (since ")
+    # Erin's page learns of Ed from its next heartbeat, without a reload.
+    expect(erin.locator(".editor-presence")).to_contain_text("Also editing: ed (since ")
+    assert_no_axe_violations(ed)
+    assert_no_csp_errors(erin)
+    assert_no_csp_errors(ed)
+
+    ed.context.close()
+    expect(erin.locator(".editor-presence")).to_have_text("Nobody else has this medicine open.")
+
+
+def test_autosaved_text_comes_back_after_the_browser_is_closed(
+    live_server, browser, medicine, fast_polls
+):
+    page = open_editor(browser, live_server.url, "erin", medicine)
+    editor = page.get_by_label(EDITOR_LABEL)
+    typed = editor.input_value().replace("Keep below 25°C.", "Keep in a cool, dry place.")
+    editor.fill(typed)
+    expect(page.locator(".editor-autosave__status")).to_contain_text(
+        "Your text was autosaved privately at"
+    )
+    assert medicine.versions.count() == 1  # never a version
+    page.context.close()
+
+    again = open_editor(browser, live_server.url, "erin", medicine)
+    expect(again.locator(".editor-autosave")).to_contain_text(
+        "You have unsaved text of this medicine from"
+    )
+    assert_no_axe_violations(again)
+    again.get_by_role("link", name="Restore my unsaved text").click()
+
+    assert again.get_by_label(EDITOR_LABEL).input_value() == typed
+    again.get_by_role("button", name="Save draft").click()
+    expect(again.locator(".messagelist")).to_contain_text("Saved as draft version 2")
+    assert "Keep in a cool, dry place." in medicine.versions.get(number=2).source_text
+    assert not Autosave.objects.exists()
+    expect(again.locator(".editor-autosave")).to_have_count(0)
+
+
+def test_text_is_autosaved_when_the_editor_page_is_left(live_server, browser, medicine):
+    page = open_editor(browser, live_server.url, "erin", medicine)  # 30 s timer: not in time
+    editor = page.get_by_label(EDITOR_LABEL)
+    typed = editor.input_value().replace("Keep below 25°C.", "Keep it dry.")
+    editor.fill(typed)
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave the page with unsaved text?"
+
+    page.goto(f"{live_server.url}/admin/")  # the editor page is left: pagehide
+
+    for _attempt in range(50):
+        if Autosave.objects.filter(text=typed).exists():
+            break
+        time.sleep(0.1)
+    assert Autosave.objects.get().text == typed
+    page.context.close()
+    again = open_editor(browser, live_server.url, "erin", medicine)
+    again.get_by_role("link", name="Restore my unsaved text").click()
+    assert again.get_by_label(EDITOR_LABEL).input_value() == typed
+
+
+def test_two_editors_saving_from_one_version_keep_both_or_choose_where_they_overlap(
+    live_server, browser, medicine
+):
+    erin = open_editor(browser, live_server.url, "erin", medicine)
+    ed = open_editor(browser, live_server.url, "ed", medicine)
+
+    # Different sections: both kept, and Ed is told what was merged.
+    erin_editor, ed_editor = erin.get_by_label(EDITOR_LABEL), ed.get_by_label(EDITOR_LABEL)
+    erin_editor.fill(erin_editor.input_value().replace(OLD_DOSE, NEW_DOSE))
+    erin.get_by_role("button", name="Save draft").click()
+    expect(erin.locator(".messagelist")).to_contain_text("Saved as draft version 2")
+    ed_editor.fill(ed_editor.input_value().replace("Keep below 25°C.", "Keep in a fridge."))
+    ed.get_by_role("button", name="Save draft").click()
+    notice = ed.locator(".messagelist")
+    expect(notice).to_contain_text("Version 2 was saved by erin while you were editing")
+    expect(notice).to_contain_text("your changes added in Storage")
+    text = medicine.versions.get(number=3).source_text
+    assert NEW_DOSE in text and "Keep in a fridge." in text
+
+    # The same lines: both sides shown, named, and Ed chooses.
+    erin.reload()
+    erin_editor.fill(erin_editor.input_value().replace("Keep in a fridge.", "Keep below 8°C."))
+    ed_editor.fill(ed_editor.input_value().replace("Keep in a fridge.", "Keep cold."))
+    erin.get_by_role("button", name="Save draft").click()
+    expect(erin.locator(".messagelist")).to_contain_text("Saved as draft version 4")
+    ed.get_by_role("button", name="Save draft").click()
+
+    overlap = ed.get_by_role("group", name="Overlap 1 of 1: Storage (line")
+    expect(overlap.locator(".merge-side--mine")).to_contain_text("Your text")
+    expect(overlap.locator(".merge-side--mine")).to_contain_text("Keep cold.")
+    expect(overlap.locator(".merge-side--theirs")).to_contain_text("Their text: version 4, by erin")
+    expect(overlap.locator(".merge-side--theirs")).to_contain_text("Keep below 8°C.")
+    assert_no_axe_violations(ed)
+    assert medicine.versions.count() == 4
+
+    ed.get_by_role("button", name="Save draft").click()  # nothing chosen: refused
+    expect(ed.locator(".editor-problems")).to_contain_text("not resolved yet")
+    assert medicine.versions.count() == 4
+
+    ed.get_by_label("Keep both (yours first)").check()
+    ed.get_by_role("button", name="Save draft").click()
+    expect(ed.locator(".messagelist")).to_contain_text("Saved as draft version 5")
+    assert "Keep cold.\nKeep below 8°C." in medicine.versions.get(number=5).source_text
+    assert_no_csp_errors(ed)
+    assert_no_csp_errors(erin)
