@@ -85,7 +85,7 @@ def test_faq_links_from_search_results_open_the_answer(site, page):
 
 
 def test_links_within_the_page_and_history_open_the_target(site, page):
-    page.set_viewport_size({"width": 375, "height": 667})
+    page.set_viewport_size({"width": 1280, "height": 800})  # the contents list every FAQ
     page.goto(site + "/medicines/baclofen/")
     faqs = page.locator("details.faq")
     first, last = faqs.first.get_attribute("id"), faqs.last.get_attribute("id")
@@ -185,3 +185,43 @@ def test_route_choice_is_kept_in_the_address_and_on_paper(site, page):
     expect(page.locator(".route-choice__status")).to_be_visible()
     expect(page.locator("#dosage-adults-pump-into-the-spine-intrathecal")).to_have_count(0)
     expect(page.locator(".urgent-action")).to_be_visible()
+
+
+def test_long_sections_fold_and_links_unfold_them(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+    toggle = page.locator("#interactions > .section-toggle")
+    expect(toggle).to_have_accessible_name("Hide Interactions")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    everything = page.evaluate("document.documentElement.scrollHeight")
+
+    toggle.click()
+    expect(page.locator("#interactions-major-interactions")).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_have_accessible_name("Show Interactions")
+    assert page.evaluate("document.documentElement.scrollHeight") < everything
+
+    # A link to a heading in the folded section unfolds it.
+    page.evaluate("location.hash = 'interactions-alcohol'")
+    expect(page.locator("#interactions-alcohol")).to_be_in_viewport()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+    # On paper, folded sections are printed all the same.
+    page.get_by_role("button", name="Hide Storage").click()
+    page.emulate_media(media="print")
+    expect(page.locator("#storage .quick-answer")).to_be_visible()
+    expect(page.locator(".section-toggle").first).to_be_hidden()
+
+
+def test_phone_contents_are_a_short_menu_and_every_section_leads_back(site, page):
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+
+    visible = page.locator(".toc a:visible")
+    assert visible.count() == 13  # twelve sections and "About this information"
+    backs = page.locator(".back-to-contents a")
+    assert backs.count() == 12
+    backs.last.click()
+    expect(page.locator("#toc-title")).to_be_in_viewport()
+    page.get_by_role("link", name="Back to the top of the page").click()
+    expect(page.locator("h1")).to_be_in_viewport()

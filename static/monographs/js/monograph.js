@@ -1,5 +1,11 @@
 /*
- * Links into a monograph page open what they point to.
+ * A monograph page: long sections that fold, and links that open what they
+ * point to.
+ *
+ * Each section (but the key takeaways) gets a "Hide" / "Show" button after its
+ * heading (aria-expanded); a folded section's body is hidden="until-found", so
+ * the browser's find-in-page still reaches it and unfolds it. Without this
+ * script every section simply stays open.
  *
  * A link to an id inside a closed <details> (an FAQ answer, a collapsed
  * section) would land on a question with its answer hidden: a search result
@@ -28,6 +34,54 @@
     return document.getElementById(id);
   }
 
+  var UNTIL_FOUND = "onbeforematch" in document.documentElement;
+
+  function setFolded(body, folded) {
+    var button = document.querySelector('[aria-controls="' + body.id + '"]');
+    if (folded) {
+      body.hidden = UNTIL_FOUND ? "until-found" : true;
+    } else {
+      body.hidden = false;
+      body.removeAttribute("hidden");
+    }
+    if (button) {
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+      button.firstChild.nodeValue = folded ? "Show" : "Hide";
+    }
+  }
+
+  function makeFoldable(section) {
+    var heading = section.querySelector("h2");
+    if (!heading || heading.parentNode !== section) {
+      return;
+    }
+    var body = document.createElement("div");
+    body.className = "monograph-section__body";
+    body.id = section.id + "-body";
+    while (heading.nextSibling) {
+      body.appendChild(heading.nextSibling);
+    }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "section-toggle";
+    button.setAttribute("aria-controls", body.id);
+    button.setAttribute("aria-expanded", "true");
+    button.appendChild(document.createTextNode("Hide"));
+    var name = document.createElement("span");
+    name.className = "visually-hidden";
+    name.textContent = " " + heading.textContent;
+    button.appendChild(name);
+    button.addEventListener("click", function () {
+      setFolded(body, button.getAttribute("aria-expanded") === "true");
+    });
+    // Find-in-page reached text in a folded section and unfolds it.
+    body.addEventListener("beforematch", function () {
+      setFolded(body, false);
+    });
+    section.appendChild(button);
+    section.appendChild(body);
+  }
+
   function openAndShow(hash) {
     var target = targetOf(hash);
     if (!target) {
@@ -37,6 +91,10 @@
     for (var node = target; node; node = node.parentElement) {
       if (node.tagName === "DETAILS" && !node.open) {
         node.open = true;
+        opened = true;
+      }
+      if (node.classList && node.classList.contains("monograph-section__body") && node.hidden) {
+        setFolded(node, false);
         opened = true;
       }
     }
@@ -57,6 +115,11 @@
     }
     // Open before the browser follows the link, so it scrolls to a visible target.
     openAndShow(link.hash);
+  }
+
+  var sections = document.querySelectorAll(".monograph-section:not(.monograph-section--takeaways)");
+  for (var i = 0; i < sections.length; i++) {
+    makeFoldable(sections[i]);
   }
 
   document.addEventListener("click", onClick);
