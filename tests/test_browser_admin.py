@@ -60,8 +60,14 @@ def test_an_edit_goes_from_the_editor_to_the_public_page_search_and_leaflet(
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".messagelist")).to_contain_text("Saved as draft version 2")
+    page.get_by_role("link", name="Send version 2 for review…").click()
+    # Each draft asks for its own change note; the reviewer sees it.
+    page.get_by_label("What this draft changes, in plain words").fill(
+        "The starting dose is now 7.5 mg."
+    )
     page.get_by_role("button", name="Send version 2 for review").click()
     expect(page.locator(".messagelist")).to_contain_text("Version 2 is now in review")
+    assert_no_axe_violations(page)  # the version's review page
 
     # Until it is published, the public still sees version 1.
     public = browser.new_page()
@@ -69,15 +75,19 @@ def test_an_edit_goes_from_the_editor_to_the_public_page_search_and_leaflet(
     expect(public.locator("main")).to_contain_text("5 mg three times a day")
     expect(public.locator("main")).not_to_contain_text("7.5 mg")
 
-    # A reviewer publishes it with a summary.
+    # A reviewer finds it on the dashboard, waiting for their review, and publishes it.
     reviewer = browser.new_page()
     log_in(reviewer, base, "rita")
+    expect(reviewer.locator("h1")).to_have_text("Editors' dashboard")
+    assert_no_axe_violations(reviewer)  # the dashboard
+    waiting = reviewer.locator("table", has_text="Waiting for my review")
+    expect(waiting).to_contain_text("The starting dose is now 7.5 mg.")
     reviewer.goto(f"{base}/admin/monographs/medicine/{medicine.pk}/versions/")
     assert_no_axe_violations(reviewer)  # the version list and its diff table
-    reviewer.get_by_role("link", name="Publish version 2…").click()
-    assert_no_axe_violations(reviewer)
-    reviewer.get_by_label("What changed, in plain words").fill("The starting dose is now 7.5 mg.")
-    reviewer.get_by_role("button", name="Publish version 2").click()
+    reviewer.get_by_role("link", name="Review or publish version 2…").click()
+    summary = reviewer.get_by_label("What changed, in plain words")
+    expect(summary).to_have_value("The starting dose is now 7.5 mg.")
+    reviewer.get_by_role("button", name="Publish", exact=True).click()
     expect(reviewer.locator(".messagelist")).to_contain_text("Version 2 is published")
 
     # The page, the changelog, the search results and the leaflet follow.
