@@ -67,8 +67,11 @@ def editor_context(request, medicine: Medicine | None, text: str) -> dict:
         "autosave_seconds": AUTOSAVE_SECONDS,
         "discard_url": reverse("collaboration:discard_autosave", args=[medicine.pk]),
         "restore_url": f"?{RESTORE_PARAMETER}=autosave",
-        # Offered back only when it holds something the editor does not see now.
-        "autosave": autosave if autosave and (restoring or autosave.text != text) else None,
+        # Offered back on opening the editor, when it holds something not shown now
+        # (not after a refused save, whose page shows the text just typed).
+        "autosave": autosave
+        if autosave and request.method == "GET" and (restoring or autosave.text != text)
+        else None,
         "restored": bool(autosave) and restoring,
     }
     return context

@@ -294,6 +294,8 @@ def test_autosaved_text_is_private_never_a_version_and_offered_back(medicine, er
     assert "You have unsaved text of this medicine from" in page
     assert "Restore my unsaved text" in page and "Discard my unsaved text" in page
 
+    refused = save(client, medicine, typed.replace("## Storage", "## Storage\n<<<<<<< x"), 1)
+    assert "Restore my unsaved text" not in refused.content.decode()
     restored = client.get(url("change", medicine.pk) + "?restore=autosave")
     assert restored.context["form"]["source_text"].value() == typed.replace("\r\n", "\n")
     assert restored.context["form"]["base_number"].value() == 1
