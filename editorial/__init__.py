@@ -1,0 +1,2 @@
+"""The editorial workflow around monograph versions: review, comments, withdrawal, scheduled
+publishing, and druginfo's admin site with its dashboard."""

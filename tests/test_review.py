@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from editorial.models import Comment, DiscardedDraft, Review, Withdrawal
-from monographs import editing
+from monographs import editing, search
 from monographs.models import Medicine, Version
 from tests.factories import load_example
 
@@ -290,6 +290,22 @@ def test_a_withdrawn_medicine_says_so_at_its_address_with_the_reason(medicine, r
     assert Client().get(reverse("monographs:a_z")).content.decode().count("examplamide") == 0
     withdrawal = Withdrawal.objects.get()
     assert withdrawal.version.number == 1 and withdrawal.withdrawn_by == rita
+
+
+def test_a_withdrawn_medicine_leaves_the_search_index_and_the_cached_page(
+    medicine, rita, search_backend, django_capture_on_commit_callbacks
+):
+    search.rebuild()
+    assert search.search("examplamide").total == 1
+    assert Client().get(medicine.get_absolute_url()).status_code == 200  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(rita).post(medicine_url(medicine), {"action": "withdraw", "reason": "Recalled."})
+
+    assert search.search("examplamide").total == 0
+    assert Client().get(medicine.get_absolute_url()).status_code == 410
+    health = Client().get(reverse("monographs:healthz"))
+    assert health.status_code == 200, health.content
 
 
 def test_publishing_again_lifts_a_withdrawal(
