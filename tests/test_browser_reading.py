@@ -136,6 +136,39 @@ def test_no_page_scrolls_sideways_with_doubled_default_text(site, large_text_pag
     assert _sideways_scroll(page, site) == {}
 
 
+BROKEN_WORDS = """selector => {
+    const broken = [];
+    for (const element of document.querySelectorAll(selector)) {
+        if (!element.offsetParent) continue;
+        const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.data.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (lines.size > 1) broken.push(element.tagName + ": " + match[0]);
+            }
+        }
+    }
+    return broken;
+}"""
+
+
+def test_headings_keep_their_words_whole_with_doubled_text(site, large_text_page):
+    """Headings scale with the reader's text but never so far that a word breaks
+    mid-word (this Chromium has no hyphenation dictionaries to fall back on)."""
+    page = large_text_page
+    page.set_viewport_size({"width": 375, "height": 667})
+    broken = {}
+    for path in PAGES:
+        page.goto(site + path)
+        words = page.evaluate(BROKEN_WORDS, "h1, h2, h3, .toc a, dt, .site-nav a")
+        if words:
+            broken[path] = words
+    assert broken == {}
+
+
 def test_header_search_stays_usable_with_doubled_text(site, large_text_page):
     page = large_text_page
     page.set_viewport_size({"width": 375, "height": 667})
