@@ -216,6 +216,14 @@ def test_add_editor_refuses_a_weak_password_and_a_bad_email(db, monkeypatch):
     assert not User.objects.filter(username="erin").exists()
 
 
+def test_add_editor_refuses_a_user_name_django_would_not_accept(db, monkeypatch):
+    monkeypatch.setenv("DJANGO_EDITOR_PASSWORD", "a long enough passphrase 7")
+
+    with pytest.raises(CommandError, match="'erin smith' cannot be a user name"):
+        run_add_editor("erin smith", "--role", "editor", "--noinput")
+    assert not User.objects.exists()
+
+
 def test_add_editor_refuses_an_unknown_role(db):
     with pytest.raises(CommandError, match="invalid choice: 'admin'"):
         run_add_editor("erin", "--role", "admin", "--noinput")

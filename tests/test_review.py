@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from editorial import workflow
 from editorial.models import Comment, DiscardedDraft, Review, Withdrawal
 from monographs import editing, search
 from monographs.models import Medicine, Version
@@ -420,3 +421,43 @@ def test_review_pages_are_for_staff_only(medicine):
 
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def test_the_withdrawn_page_is_valid_html(medicine, rita, tmp_path):
+    from tests.test_html_validity import _run_checker
+
+    workflow_withdraw = client_for(rita).post(
+        medicine_url(medicine), {"action": "withdraw", "reason": "Recalled <for now> & more."}
+    )
+    response = Client().get(medicine.get_absolute_url())
+    file = tmp_path / "withdrawn.html"
+    file.write_bytes(response.content)
+
+    messages = _run_checker([file])
+
+    assert workflow_withdraw.status_code == 302
+    assert "Recalled &lt;for now&gt; &amp; more." in response.content.decode()
+    assert [m for m in messages if m.get("type") in ("error", "non-document-error")] == []
+
+
+def test_after_a_review_with_no_change_the_old_file_is_refused_until_exported(
+    medicine, rita, settings
+):
+    from monographs.loading import export_content, load_content
+
+    workflow.record_review(
+        medicine, user=rita, last_reviewed=timezone.localdate(), next_review=NEXT_YEAR
+    )
+    path = settings.CONTENT_DIR / "examplamide.md"
+
+    refused = load_content([path])
+
+    assert refused.problems
+    version = medicine.versions.get()
+    assert version.next_review == NEXT_YEAR
+
+    export_content(settings.CONTENT_DIR, ["examplamide"])
+    again = load_content([path])
+
+    assert not again.problems and again.unchanged == ["examplamide"]
+    assert f"next_review: {NEXT_YEAR.isoformat()}" in path.read_text(encoding="utf-8")

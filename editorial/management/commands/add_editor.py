@@ -44,6 +44,12 @@ class Command(BaseCommand):
         username = username.strip()
         if not username:
             raise CommandError("The user name cannot be empty.")
+        try:
+            User._meta.get_field(User.USERNAME_FIELD).run_validators(username)
+        except ValidationError as error:
+            raise CommandError(
+                f"{username!r} cannot be a user name: " + " ".join(error.messages)
+            ) from None
         if User.objects.filter(username=username).exists():
             raise CommandError(
                 f"A user named {username!r} already exists; nothing was changed. To give them "
