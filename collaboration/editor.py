@@ -29,7 +29,7 @@ def describe_presence(medicine: Medicine, user) -> list[dict]:
     """The other editors who have `medicine` open: name, and since when (ISO and HH:MM)."""
     people = []
     for row in Presence.objects.current(medicine).exclude(user=user):
-        since = timezone.localtime(row.since)
+        since = timezone.localtime(row.since).replace(microsecond=0)
         people.append(
             {
                 "name": row.user.get_full_name() or row.user.get_username(),

@@ -348,3 +348,53 @@ def test_staff_who_may_only_look_cannot_autosave(medicine, db):
     client = client_for(viewer)
     assert client.post(presence_url(medicine)).status_code == 200
     assert autosave(client, medicine, "text").status_code == 403
+
+
+def test_a_merge_the_parser_refuses_is_shown_with_its_problems_and_not_saved(
+    medicine, erin, ed, monkeypatch
+):
+    # Both sides alone parse; the merged text (here made to fail) is checked again.
+    first, second = client_for(erin), client_for(ed)
+    text = editor_form(first, medicine)["source_text"]
+    save(first, medicine, text.replace(OLD_DOSE, NEW_DOSE), 1)
+    real_merge = merge.merge_texts
+
+    def merge_dropping_storage(*args, **kwargs):
+        result = real_merge(*args, **kwargs)
+        return merge.MergeResult(
+            result.text.replace("## Storage\n", ""), [], result.mine_parts, result.theirs_parts
+        )
+
+    monkeypatch.setattr(merge, "merge_texts", merge_dropping_storage)
+
+    response = save(second, medicine, text.replace(STORAGE, "Keep cool."), 1)
+
+    assert response.status_code == 200
+    assert medicine.versions.count() == 2
+    assert "Someone else saved version 2 while you were editing" in response.content.decode()
+    assert any("Storage" in problem.message for problem in response.context["problems"])
+    shown = response.context["form"]["source_text"].value()
+    assert NEW_DOSE in shown and "Keep cool." in shown
+    assert response.context["form"]["base_number"].value() == 2
+
+
+def test_the_editor_page_with_presence_autosave_and_an_overlap_is_valid_html(
+    medicine, erin, ed, tmp_path
+):
+    from tests.test_html_validity import _run_checker
+
+    first, second = client_for(erin), client_for(ed)
+    text = editor_form(first, medicine)["source_text"]
+    second.get(url("change", medicine.pk))  # Ed is also editing
+    autosave(first, medicine, text.replace(STORAGE, "Keep cool."))
+    pages = {"offer": first.get(url("change", medicine.pk))}
+    save(second, medicine, text.replace(STORAGE, "Keep in a fridge."), 1)
+    pages["overlap"] = save(first, medicine, text.replace(STORAGE, "Keep below 30°C."), 1)
+    files = []
+    for name, response in pages.items():
+        assert response.status_code == 200
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(response.content)
+
+    errors = _run_checker(files)
+    assert not errors, [(e["url"].rsplit("/", 1)[-1], e["lastLine"], e["message"]) for e in errors]
