@@ -18,9 +18,11 @@ PAGES = [
     "/",
     "/medicines/",
     "/medicines/baclofen/",
+    "/medicines/baclofen/?route=oral",
     "/medicines/baclofen/changes/",
     "/medicines/baclofen/v1/",
     "/references/",
+    "/search/?q=can+I+drink+alcohol",
     "/medicines/no-such-medicine/",
 ]
 
