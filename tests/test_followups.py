@@ -18,11 +18,14 @@ import secrets
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.utils import timezone
 
 from monographs import followups, search
@@ -430,6 +433,38 @@ def test_a_row_another_process_is_working_on_is_skipped(settings, search_backend
     assert followups.complete_followups().completed == 0
 
     PublishFollowUp.objects.update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
+    assert followups.complete_followups().completed == 1
+    assert not PublishFollowUp.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_row_another_process_has_locked_is_skipped_without_waiting():
+    # PostgreSQL: the claim locks rows with SKIP LOCKED, so a second process
+    # neither waits for the first nor does the same row.
+    row = PublishFollowUp.objects.create(needs_index=False)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                list(PublishFollowUp.objects.select_for_update().filter(pk=row.pk))
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        started = time.monotonic()
+        assert followups.complete_followups().completed == 0
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join()
+
     assert followups.complete_followups().completed == 1
     assert not PublishFollowUp.objects.exists()
 
