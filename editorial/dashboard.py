@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from monographs import editing
 from monographs.models import Medicine, Version
 
-from .models import ScheduledPublish, Withdrawal
+from .models import Comment, ScheduledPublish, Withdrawal
 from .workflow import PERMISSION_PUBLISH
 
 RECENT_DAYS = 30
@@ -37,7 +37,16 @@ def build_dashboard(user) -> Dashboard | None:
         return None
     today = timezone.localdate()
     can_review = user.has_perm(PERMISSION_PUBLISH)
-    unpublished = _versions().filter(status__in=[Version.Status.DRAFT, Version.Status.IN_REVIEW])
+    unpublished = (
+        _versions()
+        .filter(status__in=[Version.Status.DRAFT, Version.Status.IN_REVIEW])
+        .annotate(
+            # Sent back by a reviewer: the editor has their comment to act on.
+            changes_requested=Exists(
+                Comment.objects.filter(version=OuterRef("pk"), kind=Comment.Kind.CHANGES_REQUESTED)
+            )
+        )
+    )
     waiting = (
         unpublished.filter(status=Version.Status.IN_REVIEW)
         .exclude(author=user)

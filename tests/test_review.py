@@ -220,6 +220,8 @@ def test_a_reviewer_requests_changes_with_a_comment_the_editor_sees(medicine, er
     assert "changes requested" in shown
     assert "Added it." in shown
     assert [c.kind for c in Comment.objects.filter(version=draft)] == ["changes", "comment"]
+    dashboard = page(client_for(erin).get(reverse("admin:index")))
+    assert "draft (changes requested)" in dashboard.split("My drafts", 1)[1].split("</table>")[0]
 
 
 def test_an_empty_comment_is_refused_and_requesting_changes_needs_a_version_in_review(
