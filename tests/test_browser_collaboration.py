@@ -7,9 +7,11 @@ keep both changes; overlapping saves show both sides and a choice, with no
 axe-core violations or CSP errors on the way.
 """
 
+import importlib
 import time
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Browser, Page, expect
 
 from collaboration import editor as collaboration_editor
@@ -26,10 +28,25 @@ EDITOR_LABEL = "Monograph (Markdown with front matter)"
 
 @pytest.fixture
 def medicine(live_server, settings, django_db_serialized_rollback):
+    _grant_editorial_roles()
     load_example(settings.CONTENT_DIR)
     make_user("erin", "Editor")
     make_user("ed", "Editor")
     return Medicine.objects.get(slug="examplamide")
+
+
+def _grant_editorial_roles() -> None:
+    """The Editor and Reviewer groups with their permissions, as migration 0002 makes them.
+
+    On PostgreSQL, after an earlier test's flush, the serialized database can come
+    back with the groups but permissions under new ids, leaving the groups empty.
+    """
+    roles = importlib.import_module("monographs.migrations.0002_editorial_roles").GROUPS
+    for name, codenames in roles.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
+        )
 
 
 @pytest.fixture
@@ -39,13 +56,25 @@ def fast_polls(monkeypatch):
     monkeypatch.setattr(collaboration_editor, "AUTOSAVE_SECONDS", 1)
 
 
-def open_editor(browser: Browser, base: str, username: str, medicine) -> Page:
-    page = browser.new_context().new_page()
+@pytest.fixture
+def contexts(browser: Browser):
+    """Each editor's own browser context, all closed after the test (their timers too)."""
+    opened = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def open_editor(browser: Browser, base: str, username: str, medicine, contexts) -> Page:
+    context = browser.new_context()
+    contexts.append(context)
+    page = context.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
     page.console_lines = console
     log_in(page, base, username)
     page.goto(f"{base}/admin/monographs/medicine/{medicine.pk}/change/")
+    assert page.get_by_label(EDITOR_LABEL).count() == 1, (page.url, page.content()[:3000])
     return page
 
 
@@ -55,12 +84,12 @@ def assert_no_csp_errors(page: Page) -> None:
 
 
 def test_each_editor_sees_who_else_has_the_medicine_open(
-    live_server, browser, medicine, fast_polls
+    live_server, browser, medicine, contexts, fast_polls
 ):
-    erin = open_editor(browser, live_server.url, "erin", medicine)
+    erin = open_editor(browser, live_server.url, "erin", medicine, contexts)
     expect(erin.locator(".editor-presence")).to_have_text("Nobody else has this medicine open.")
 
-    ed = open_editor(browser, live_server.url, "ed", medicine)
+    ed = open_editor(browser, live_server.url, "ed", medicine, contexts)
 
     expect(ed.locator(".editor-presence")).to_contain_text("Also editing: erin (since ")
     # Erin's page learns of Ed from its next heartbeat, without a reload.
@@ -74,9 +103,9 @@ def test_each_editor_sees_who_else_has_the_medicine_open(
 
 
 def test_autosaved_text_comes_back_after_the_browser_is_closed(
-    live_server, browser, medicine, fast_polls
+    live_server, browser, medicine, contexts, fast_polls
 ):
-    page = open_editor(browser, live_server.url, "erin", medicine)
+    page = open_editor(browser, live_server.url, "erin", medicine, contexts)
     editor = page.get_by_label(EDITOR_LABEL)
     typed = editor.input_value().replace("Keep below 25°C.", "Keep in a cool, dry place.")
     editor.fill(typed)
@@ -86,7 +115,7 @@ def test_autosaved_text_comes_back_after_the_browser_is_closed(
     assert medicine.versions.count() == 1  # never a version
     page.context.close()
 
-    again = open_editor(browser, live_server.url, "erin", medicine)
+    again = open_editor(browser, live_server.url, "erin", medicine, contexts)
     expect(again.locator(".editor-autosave")).to_contain_text(
         "You have unsaved text of this medicine from"
     )
@@ -101,8 +130,10 @@ def test_autosaved_text_comes_back_after_the_browser_is_closed(
     expect(again.locator(".editor-autosave")).to_have_count(0)
 
 
-def test_text_is_autosaved_when_the_editor_page_is_left(live_server, browser, medicine):
-    page = open_editor(browser, live_server.url, "erin", medicine)  # 30 s timer: not in time
+def test_text_is_autosaved_when_the_editor_page_is_left(live_server, browser, medicine, contexts):
+    page = open_editor(
+        browser, live_server.url, "erin", medicine, contexts
+    )  # 30 s timer: not in time
     editor = page.get_by_label(EDITOR_LABEL)
     typed = editor.input_value().replace("Keep below 25°C.", "Keep it dry.")
     editor.fill(typed)
@@ -116,16 +147,16 @@ def test_text_is_autosaved_when_the_editor_page_is_left(live_server, browser, me
         time.sleep(0.1)
     assert Autosave.objects.get().text == typed
     page.context.close()
-    again = open_editor(browser, live_server.url, "erin", medicine)
+    again = open_editor(browser, live_server.url, "erin", medicine, contexts)
     again.get_by_role("link", name="Restore my unsaved text").click()
     assert again.get_by_label(EDITOR_LABEL).input_value() == typed
 
 
 def test_two_editors_saving_from_one_version_keep_both_or_choose_where_they_overlap(
-    live_server, browser, medicine
+    live_server, browser, medicine, contexts
 ):
-    erin = open_editor(browser, live_server.url, "erin", medicine)
-    ed = open_editor(browser, live_server.url, "ed", medicine)
+    erin = open_editor(browser, live_server.url, "erin", medicine, contexts)
+    ed = open_editor(browser, live_server.url, "ed", medicine, contexts)
 
     # Different sections: both kept, and Ed is told what was merged.
     erin_editor, ed_editor = erin.get_by_label(EDITOR_LABEL), ed.get_by_label(EDITOR_LABEL)

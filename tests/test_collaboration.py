@@ -398,3 +398,33 @@ def test_the_editor_page_with_presence_autosave_and_an_overlap_is_valid_html(
 
     errors = _run_checker(files)
     assert not errors, [(e["url"].rsplit("/", 1)[-1], e["lastLine"], e["message"]) for e in errors]
+
+
+def test_a_save_racing_past_the_merge_is_merged_again_with_the_newest_version(
+    medicine, erin, ed, monkeypatch
+):
+    from collaboration import saving
+    from monographs import editing
+
+    text = editor_form(client_for(erin), medicine)["source_text"]
+    save(client_for(erin), medicine, text.replace(OLD_DOSE, NEW_DOSE), 1)
+    real_save_draft = editing.save_draft
+    calls = []
+
+    def save_draft_while_erin_saves_again(medicine, to_save, *, base_number, user):
+        calls.append(base_number)
+        if len(calls) == 2:  # between Ed's merge and its save, Erin saves version 3
+            latest = medicine.latest_version().source_text
+            real_save_draft(
+                medicine, latest.replace("Sleepiness", "Drowsiness"), base_number=2, user=erin
+            )
+        return real_save_draft(medicine, to_save, base_number=base_number, user=user)
+
+    monkeypatch.setattr(editing, "save_draft", save_draft_while_erin_saves_again)
+
+    saved = saving.save_draft(medicine, text.replace(STORAGE, "Keep cool."), base_number=1, user=ed)
+
+    assert calls == [1, 2, 3]
+    assert saved.version.number == 4 and saved.merged_with.number == 3
+    for kept in (NEW_DOSE, "Drowsiness", "Keep cool."):
+        assert kept in saved.version.source_text
