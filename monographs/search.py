@@ -1208,20 +1208,26 @@ def remove_leftover_files() -> list[str]:
     A writer killed midway leaves its temporary folder (``MAIN.tmp``) and
     segment files that no table of contents names; the next commit would remove
     them, but that may be long. Under the write lock no writer is running, so
-    every such file is a leftover. Searches keep working: they read only the
+    every such file is a leftover; while a writer is running, nothing is done
+    (its own commit cleans up). Searches keep working: they read only the
     files the current table of contents names. Nothing to do for PostgreSQL.
     """
     directory = Path(settings.SEARCH_INDEX_DIR)
     if _postgres_backend() or not whoosh_index.exists_in(str(directory)):
         return []
-    with _write_lock(directory):
-        before = set(os.listdir(directory))
-        ix = whoosh_index.open_dir(str(directory))
-        whoosh_index.clean_files(ix.storage, ix.indexname, ix.latest_generation(), ix._segments())
-        for name in os.listdir(directory):
-            if name.endswith(".tmp") and (directory / name).is_dir():
-                shutil.rmtree(directory / name, ignore_errors=True)
-        removed = sorted(before - set(os.listdir(directory)))
+    try:
+        with _write_lock(directory, timeout=0):
+            before = set(os.listdir(directory))
+            ix = whoosh_index.open_dir(str(directory))
+            whoosh_index.clean_files(
+                ix.storage, ix.indexname, ix.latest_generation(), ix._segments()
+            )
+            for name in os.listdir(directory):
+                if name.endswith(".tmp") and (directory / name).is_dir():
+                    shutil.rmtree(directory / name, ignore_errors=True)
+            removed = sorted(before - set(os.listdir(directory)))
+    except IndexBusy:
+        return []
     if removed:
         logger.info("search: removed %d files a killed index writer left", len(removed))
     return removed
@@ -1292,11 +1298,11 @@ def _open_for_writing(directory: Path, replace: bool):
 
 
 @contextmanager
-def _write_lock(directory: Path) -> Iterator[None]:
-    """An exclusive lock across processes and threads; waits up to WRITE_LOCK_TIMEOUT."""
+def _write_lock(directory: Path, timeout: float = WRITE_LOCK_TIMEOUT) -> Iterator[None]:
+    """An exclusive lock across processes and threads; waits up to `timeout` seconds."""
     fd = os.open(directory / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -494,3 +494,17 @@ def test_render_leaflets_clears_the_leaflet_work_it_covered(settings, search_bac
     call_command("render_leaflets", verbosity=0)
     assert not PublishFollowUp.objects.exists()
     assert Version.objects.count() == 1
+
+
+def test_leftover_index_files_are_removed_only_while_no_writer_runs(settings, whoosh_backend):
+    search.rebuild()
+    directory = Path(settings.SEARCH_INDEX_DIR)
+    (directory / "MAIN.tmp").mkdir()  # as a killed writer leaves it
+    (directory / "MAIN.tmp" / "part.seg").write_bytes(b"half")
+
+    with search._write_lock(directory):  # a writer at work: its files are not touched
+        assert search.remove_leftover_files() == []
+        assert (directory / "MAIN.tmp").is_dir()
+
+    assert search.remove_leftover_files() == ["MAIN.tmp"]
+    assert search.search("examplamide").total == 0  # the index still opens

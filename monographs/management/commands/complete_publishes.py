@@ -13,10 +13,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, verbosity, **options):
-        try:
-            removed = search.remove_leftover_files()
-        except search.IndexBusy as error:
-            raise CommandError(f"complete_publishes: {error}; try again later") from None
+        removed = search.remove_leftover_files()
         if removed and verbosity >= 1:
             self.stdout.write(
                 f"complete_publishes: removed {len(removed)} files a killed index writer left"
