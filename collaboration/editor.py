@@ -51,9 +51,15 @@ def restored_initial(request, medicine: Medicine) -> dict | None:
     return {"source_text": row.text, "base_number": row.base_number}
 
 
-def editor_context(request, medicine: Medicine | None, text: str) -> dict:
-    """Template context for the editor page showing `text` (see the module docstring)."""
-    context = {"overlaps": merge.find_overlaps(text)}
+def editor_context(
+    request, medicine: Medicine | None, text: str, *, merged: merge.MergeResult | None = None
+) -> dict:
+    """Template context for the editor page showing `text` (see the module docstring).
+
+    `merged` is the merge that produced `text`, when a save was just merged:
+    the page names the parts it took from each side.
+    """
+    context = {"overlaps": merge.find_overlaps(text), "merged": merged}
     if medicine is None:
         return context
     Presence.objects.beat(medicine, request.user)

@@ -175,7 +175,7 @@ class MedicineAdmin(admin.ModelAdmin):
             raise PermissionDenied
         latest = medicine.latest_version()
         can_save = self._can_save(request, medicine)
-        problems, conflict = [], None
+        problems, conflict, merged = [], None, None
         if request.method == "POST":
             if not can_save:
                 raise PermissionDenied
@@ -197,6 +197,7 @@ class MedicineAdmin(admin.ModelAdmin):
                     # The merged text, overlaps marked, based on the version merged with:
                     # the next save starts from it.
                     conflict = latest = error.latest
+                    merged = error.result
                     problems = getattr(error, "problems", [])
                     form = MonographSourceForm(
                         {"source_text": error.result.text, "base_number": conflict.number}
@@ -240,11 +241,21 @@ class MedicineAdmin(admin.ModelAdmin):
             latest,
             problems=problems,
             conflict=conflict,
+            merged=merged,
             can_save=can_save,
         )
 
     def _editor_response(
-        self, request, form, medicine, latest, *, problems=(), conflict=None, can_save=True
+        self,
+        request,
+        form,
+        medicine,
+        latest,
+        *,
+        problems=(),
+        conflict=None,
+        merged=None,
+        can_save=True,
     ):
         text = form["source_text"].value() or ""
         context = {
@@ -260,7 +271,7 @@ class MedicineAdmin(admin.ModelAdmin):
             "readability": measure_readability(text),
             "problems": problems,
             "conflict": conflict,
-            **collaboration_editor.editor_context(request, medicine, text),
+            **collaboration_editor.editor_context(request, medicine, text, merged=merged),
             "can_save": can_save,
             "can_submit": request.user.has_perm(PERMISSION_SUBMIT),
             "can_publish": request.user.has_perm(PERMISSION_PUBLISH),

@@ -158,6 +158,8 @@ def test_overlapping_edits_show_both_sides_and_save_is_refused_until_resolved(me
     html = response.content.decode()
     assert "Someone else saved version 2 while you were editing" in html
     assert "Overlap 1 of 1: Storage" in html
+    assert "Already merged:" in html and "their changes in Dosage › Adults: tablets;" in html
+    assert "your changes in Side effects › Very common." in html
     assert '<h3 class="merge-side__name">Your text</h3>' in html
     assert "Their text: version 2, by erin" in html
     assert '<pre class="merge-side__text">Keep below 30°C.\n</pre>' in html
