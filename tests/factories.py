@@ -52,3 +52,33 @@ def load_example(folder: Path, slug: str = "examplamide", **fields) -> Path:
     path = write_monograph(folder, slug, monograph_text(slug=slug, **fields))
     load_files(path)
     return path
+
+
+def ensure_roles() -> None:
+    """Make the Editor and Reviewer groups again, as migrations 0002 made them, if missing.
+
+    A database test with transaction=True flushes every table, and in a run
+    that also has plain database tests the flushed migrated rows are not always
+    given back (Django keeps the snapshot on a connection object that the
+    Playwright tests' context does not share); `migrate` would make them so.
+    """
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+
+    roles = importlib.import_module("monographs.migrations.0002_editorial_roles").GROUPS
+    if Group.objects.filter(name__in=roles).count() == len(roles):
+        return
+    ContentType.objects.clear_cache()
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    for name, codenames in roles.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
+        )

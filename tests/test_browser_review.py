@@ -2,46 +2,22 @@
 each checked with axe-core, and what the public sees after each."""
 
 import datetime
-import importlib
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.management import create_contenttypes
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from monographs.models import Medicine
-from tests.factories import load_example
+from tests.factories import ensure_roles, load_example
 from tests.test_admin import make_user
 from tests.test_browser_admin import assert_no_axe_violations, log_in
-
-ROLES = importlib.import_module("monographs.migrations.0002_editorial_roles").GROUPS
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def roles(django_db_serialized_rollback):
-    """The Editor and Reviewer groups with their permissions, as migration 0002 makes them.
-
-    After an earlier live-server test in the same run, the flushed database is
-    not always given back its migrated rows (seen when plain database tests run
-    first), so they are made again here if missing, as `migrate` would.
-    """
-    if Group.objects.filter(name__in=ROLES).count() == len(ROLES):
-        return
-    ContentType.objects.clear_cache()
-    for app_config in apps.get_app_configs():
-        create_contenttypes(app_config, verbosity=0)
-        create_permissions(app_config, verbosity=0)
-    for name, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
-        )
+    ensure_roles()
 
 
 def test_a_reviewer_records_a_review_then_withdraws_the_medicine(

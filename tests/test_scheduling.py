@@ -3,19 +3,22 @@ what is due, as the reviewer who scheduled it, with the same refusals as publish
 
 import datetime
 import io
+import threading
+import time
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from editorial import workflow
+from editorial import scheduling, workflow
 from editorial.models import ScheduledPublish
 from monographs import editing
 from monographs.models import Medicine, Version
-from tests.factories import load_example
+from tests.factories import ensure_roles, load_example
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
@@ -250,3 +253,70 @@ def test_a_version_cannot_be_scheduled_twice(medicine, in_review, rita):
 
     with pytest.raises(editing.WorkflowError, match="already scheduled"):
         workflow.schedule_publish(in_review, **fields)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_publish_a_due_version_once(settings):
+    # PostgreSQL: a run locks the row it publishes (SKIP LOCKED), so a second run
+    # at the same moment neither waits for it nor publishes it again.
+    ensure_roles()
+    load_example(settings.CONTENT_DIR)
+    medicine = Medicine.objects.get(slug="examplamide")
+    erin, rita = make_user("erin", "Editor"), make_user("rita", "Reviewer")
+    draft = editing.save_draft(
+        medicine,
+        medicine.latest_version().source_text.replace(OLD_DOSE, NEW_DOSE),
+        base_number=1,
+        user=erin,
+    )
+    workflow.send_for_review(draft, user=erin, change_note="Dose.")
+    workflow.schedule_publish(
+        draft,
+        user=rita,
+        publish_at=timezone.now() + datetime.timedelta(minutes=1),
+        change_summary="Dose.",
+        last_reviewed=timezone.localdate(),
+        next_review=NEXT_YEAR,
+    )
+    ScheduledPublish.objects.update(publish_at=timezone.now() - datetime.timedelta(minutes=1))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        try:
+            with transaction.atomic():
+                list(ScheduledPublish.objects.select_for_update().all())
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        started = time.monotonic()
+        skipped = scheduling.publish_due()
+        assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join()
+    reports = []
+
+    def run():
+        try:
+            reports.append(scheduling.publish_due())
+        finally:
+            connection.close()
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+
+    assert (len(skipped.published), len(skipped.failed)) == (0, 0)
+    assert sorted(len(report.published) for report in reports) == [0, 1]
+    assert not any(report.failed for report in reports)
+    assert Medicine.objects.get(slug="examplamide").published_version.number == 2
+    assert ScheduledPublish.objects.get().state == "published"
