@@ -58,9 +58,10 @@ def ensure_roles() -> None:
     """Make the Editor and Reviewer groups again, as migrations 0002 made them, if missing.
 
     A database test with transaction=True flushes every table, and in a run
-    that also has plain database tests the flushed migrated rows are not always
-    given back (Django keeps the snapshot on a connection object that the
-    Playwright tests' context does not share); `migrate` would make them so.
+    that also has plain database tests the flushed migrated rows are not given
+    back: the snapshot Django restores them from (`_test_serialized_contents`)
+    is missing on the connection those later tests use. `migrate` would make
+    them so.
     """
     import importlib
 
