@@ -28,6 +28,11 @@ class CommentForm(forms.Form):
         label=_("Comment"), max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+    def __init__(self, *args, **kwargs):
+        # Beside RequestChangesForm on one page: its own element ids.
+        kwargs.setdefault("auto_id", "id_comment_%s")
+        super().__init__(*args, **kwargs)
+
 
 class RequestChangesForm(forms.Form):
     text = forms.CharField(
@@ -36,6 +41,10 @@ class RequestChangesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("The version goes back to draft; the editors see this comment with it."),
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_changes_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ReviewDatesForm(PublishForm):

@@ -73,6 +73,10 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "is_stale": version.published_at is None
         and current is not None
         and current.number > version.number,
+        # What a reviewer checks: the text against the public version's.
+        "diff": editing.diff_texts(current.source_text, version.source_text)
+        if current is not None and version.published_at is None
+        else None,
         "comments": version.comments.select_related("author"),
         "schedules": version.schedules.select_related("scheduled_by").order_by("-created_at"),
         "can_submit": user.has_perm(workflow.PERMISSION_SUBMIT),

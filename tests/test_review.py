@@ -463,3 +463,34 @@ def test_after_a_review_with_no_change_the_old_file_is_refused_until_exported(
 
     assert not again.problems and again.unchanged == ["examplamide"]
     assert f"next_review: {NEXT_YEAR.isoformat()}" in path.read_text(encoding="utf-8")
+
+
+def test_the_review_pages_and_the_dashboard_are_valid_html(medicine, erin, rita, tmp_path):
+    from tests.test_html_validity import _run_checker
+
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+    client_for(erin).post(version_url(draft), {"action": "comment", "text": "Please check."})
+    pages = {
+        "version in review": client_for(rita).get(version_url(draft)),
+        "refused publish": publish(client_for(rita), draft, next_review="2020-01-01"),
+        "draft": client_for(erin).get(version_url(save_draft(medicine, erin, NEW_DOSE, OLD_DOSE))),
+        "medicine": client_for(rita).get(medicine_url(medicine)),
+        "dashboard": client_for(rita).get(reverse("admin:index")),
+    }
+    files = {}
+    for index, (name, response) in enumerate(pages.items()):
+        assert response.status_code == 200, name
+        file = tmp_path / f"page-{index}.html"
+        file.write_bytes(response.content)
+        files[file.name] = name
+
+    messages = _run_checker([tmp_path / name for name in files])
+
+    errors = [
+        f"{files.get(m.get('url', '').rsplit('/', 1)[-1])} line {m.get('lastLine')}: "
+        f"{m.get('message')}"
+        for m in messages
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert errors == [], "\n".join(errors)
