@@ -494,3 +494,24 @@ def test_the_review_pages_and_the_dashboard_are_valid_html(medicine, erin, rita,
         if m.get("type") in ("error", "non-document-error")
     ]
     assert errors == [], "\n".join(errors)
+
+
+def test_the_version_page_costs_the_same_queries_with_more_comments(medicine, erin, rita):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = save_draft(medicine, erin)
+    send(client_for(erin), draft)
+    client = client_for(rita)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(version_url(draft)).status_code == 200
+        return len(captured)
+
+    client.post(version_url(draft), {"action": "comment", "text": "One."})
+    one = queries()
+    for number in range(5):
+        client_for(erin).post(version_url(draft), {"action": "comment", "text": f"More {number}."})
+
+    assert queries() == one
