@@ -113,6 +113,8 @@ def version(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     """One published version of a monograph; a superseded one says so and links to the current."""
     state = pagecache.page_state(request, slug, number)
     if state is None:
+        if withdrawn := editorial_views.withdrawn_response(request, slug):
+            return withdrawn
         raise Http404("No published version with this number.")
     return _monograph_response(request, state)
 

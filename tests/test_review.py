@@ -291,6 +291,10 @@ def test_a_withdrawn_medicine_says_so_at_its_address_with_the_reason(medicine, r
     assert "information withdrawn" in page(public)
     assert "The medicine was taken off the market." in page(public)
     assert Client().get(reverse("monographs:a_z")).content.decode().count("examplamide") == 0
+    # An old version's address says so too.
+    old_version = Client().get(reverse("monographs:version", args=["examplamide", 1]))
+    assert old_version.status_code == 410
+    assert "The medicine was taken off the market." in page(old_version)
     withdrawal = Withdrawal.objects.get()
     assert withdrawal.version.number == 1 and withdrawal.withdrawn_by == rita
 
