@@ -7,17 +7,15 @@ keep both changes; overlapping saves show both sides and a choice, with no
 axe-core violations or CSP errors on the way.
 """
 
-import importlib
 import time
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Browser, Page, expect
 
 from collaboration import editor as collaboration_editor
 from collaboration.models import Autosave
 from monographs.models import Medicine
-from tests.factories import load_example
+from tests.factories import ensure_roles, load_example
 from tests.test_admin import NEW_DOSE, OLD_DOSE, make_user
 from tests.test_browser_admin import assert_no_axe_violations, log_in
 
@@ -28,25 +26,11 @@ EDITOR_LABEL = "Monograph (Markdown with front matter)"
 
 @pytest.fixture
 def medicine(live_server, settings, django_db_serialized_rollback):
-    _grant_editorial_roles()
+    ensure_roles()  # an earlier test with transaction=True may have flushed them
     load_example(settings.CONTENT_DIR)
     make_user("erin", "Editor")
     make_user("ed", "Editor")
     return Medicine.objects.get(slug="examplamide")
-
-
-def _grant_editorial_roles() -> None:
-    """The Editor and Reviewer groups with their permissions, as migration 0002 makes them.
-
-    On PostgreSQL, after an earlier test's flush, the serialized database can come
-    back with the groups but permissions under new ids, leaving the groups empty.
-    """
-    roles = importlib.import_module("monographs.migrations.0002_editorial_roles").GROUPS
-    for name, codenames in roles.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
-        )
 
 
 @pytest.fixture
