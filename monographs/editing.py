@@ -153,7 +153,10 @@ def submit_for_review(version: models.Version, *, user) -> models.Version:
                 "first (this draft stays to copy from)"
             )
         version.status = models.Version.Status.IN_REVIEW
-        version.save(update_fields=["status"])
+        # The summary in a draft's text is the previous version's, not this
+        # draft's: its own note is given when it goes to review (editorial).
+        version.change_summary = ""
+        version.save(update_fields=["status", "change_summary"])
     _log("sent for review", user, version)
     return version
 

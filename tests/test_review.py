@@ -519,3 +519,18 @@ def test_the_version_page_costs_the_same_queries_with_more_comments(medicine, er
         client_for(erin).post(version_url(draft), {"action": "comment", "text": f"More {number}."})
 
     assert queries() == one
+
+
+def test_a_version_sent_without_a_note_offers_no_old_summary_to_publish(medicine, erin, rita):
+    first = save_draft(medicine, erin)
+    send(client_for(erin), first, note="The starting dose is now 7.5 mg.")
+    publish(client_for(rita), first, change_summary="The starting dose is now 7.5 mg.")
+    second = save_draft(medicine, erin, old=NEW_DOSE, new=OLD_DOSE)
+
+    # The admin's older one-click send, with no note.
+    editing.submit_for_review(second, user=erin)
+
+    form = page(client_for(rita).get(version_url(second)))
+    assert "The starting dose is now 7.5 mg." not in form.split('name="change_summary"', 1)[1][:300]
+    second.refresh_from_db()
+    assert second.change_summary == ""
