@@ -69,7 +69,10 @@ def editor_context(
         "others": describe_presence(medicine, request.user),
         "presence_url": reverse("collaboration:presence", args=[medicine.pk]),
         "presence_seconds": PRESENCE_SECONDS,
-        "autosave_url": reverse("collaboration:autosave", args=[medicine.pk]),
+        # Only for those who may save: a look-only page has nothing to keep.
+        "autosave_url": reverse("collaboration:autosave", args=[medicine.pk])
+        if request.user.has_perm("monographs.add_version")
+        else "",
         "autosave_seconds": AUTOSAVE_SECONDS,
         "discard_url": reverse("collaboration:discard_autosave", args=[medicine.pk]),
         "restore_url": f"?{RESTORE_PARAMETER}=autosave",

@@ -348,6 +348,7 @@ def test_staff_who_may_only_look_cannot_autosave(medicine, db):
 
     viewer.user_permissions.add(Permission.objects.get(codename="view_medicine"))
     client = client_for(viewer)
+    assert 'data-autosave-url=""' in client.get(url("change", medicine.pk)).content.decode()
     assert client.post(presence_url(medicine)).status_code == 200
     assert autosave(client, medicine, "text").status_code == 403
 

@@ -118,7 +118,7 @@
 
     function autosave(leaving) {
       var text = editor.value;
-      if (submitting || text === kept) {
+      if (!autosaveUrl || submitting || text === kept) {
         return;
       }
       var fields = { source_text: text, base_number: base.value };
