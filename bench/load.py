@@ -38,6 +38,8 @@ import contextlib
 import http.client
 import json
 import os
+import random
+import re
 import secrets
 import shutil
 import socket
@@ -52,10 +54,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.environment import production_env  # noqa: E402
-from bench.generate import generate_monographs, synthetic_slug  # noqa: E402
+from bench.generate import (  # noqa: E402
+    CONDITIONS,
+    SIDE_EFFECTS,
+    generate_monographs,
+    synthetic_slug,
+)
+from bench.pages import read_wrk_report  # noqa: E402
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 LUA_SCRIPT = ROOT / "bench" / "load.lua"
 POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
@@ -76,6 +83,10 @@ SEARCHES = [
     "spasticity",
     "pregnancy",
 ]
+# Patients ask many different questions: besides SEARCHES, the mix asks this
+# many two-word searches made of side effects and condition words (seeded), so
+# that a search is seldom answered from a cache, as on a real site.
+MIXED_SEARCHES = 3_000
 # Medicines whose standard A4 leaflet the mix downloads.
 LEAFLET_MEDICINES = 5
 
@@ -86,6 +97,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections")
     parser.add_argument("--medicines", type=int, default=200, help="synthetic monographs")
     parser.add_argument("--setups", nargs="+", choices=["sqlite", "postgres"], default=None)
+    parser.add_argument(
+        "--proxy",
+        choices=["nginx", "none"],
+        default="nginx",
+        help="SERVE_PROXY of bin/serve-production: nginx in front (default) or gunicorn alone",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench/load.py needs wrk: apt-get install wrk")
@@ -105,16 +122,21 @@ def main() -> None:
     workers = os.environ.get("GUNICORN_WORKERS") or f"{2 * (os.cpu_count() or 1) + 1} (default)"
     print(
         f"\n{args.medicines + 1} medicines; wrk, 1 thread, {args.connections} connections, "
-        f"{args.seconds} s; gunicorn {workers} workers (gunicorn.conf.py: gthread, "
-        f"{os.environ.get('GUNICORN_THREADS') or 1} thread each, keep-alive); "
-        f"{os.cpu_count()} CPU cores"
+        f"{args.seconds} s; bin/serve-production, "
+        f"{'nginx in front of ' if args.proxy == 'nginx' else ''}gunicorn with {workers} "
+        f"workers (gthread, {os.environ.get('GUNICORN_THREADS') or 1} thread each, "
+        f"keep-alive); {os.cpu_count()} CPU cores"
     )
-    print(f"{'set-up':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
+    print(
+        f"{'set-up':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
+        f"{'page p99':>10}{'static p99':>12}"
+    )
     for setup, result in results.items():
         name = {"sqlite": "SQLite + whoosh + locmem", "postgres": "PostgreSQL + Redis"}[setup]
         print(
             f"{name:<34}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
             f"{result['requests']:>10}{result['errors']:>8}"
+            f"{result['page_p99']:>10.1f}{result['static_p99']:>12.1f}"
         )
         if result["errors"]:
             print(f"    errors: {result['error_detail']}")
@@ -126,9 +148,23 @@ def _request_paths(medicines: int) -> dict[str, list[str]]:
     return {
         "pages": [f"/medicines/{slug}/" for slug in slugs],
         "a_z": ["/medicines/"],
-        "searches": [f"/search/?q={quote(query)}" for query in SEARCHES],
+        "searches": [f"/search/?q={quote(query)}" for query in _searches()],
         "leaflets": [f"/medicines/{slug}/leaflet.pdf" for slug in leaflet_slugs],
     }
+
+
+def _searches() -> list[str]:
+    words = sorted(
+        {
+            word.lower().strip(",.()")
+            for phrase in (*SIDE_EFFECTS, *CONDITIONS, *SEARCHES)
+            for word in phrase.split()
+            if len(word) > 3
+        }
+    )
+    generator = random.Random(20261204)
+    pairs = {" ".join(generator.sample(words, 2)) for _ in range(MIXED_SEARCHES * 2)}
+    return SEARCHES + generator.sample(sorted(pairs), min(MIXED_SEARCHES, len(pairs)))
 
 
 @contextlib.contextmanager
@@ -177,30 +213,70 @@ def _site(setup: str, folder: Path, content: Path, medicines: int):
 
 
 def _measure(env: dict[str, str], folder: Path, args) -> dict:
-    with _gunicorn(env, folder) as port:
+    with _server(env, folder, args.proxy) as port:
         _check_every_path(port, _request_paths(args.medicines))
         _wrk(port, folder, args.connections, WARM_UP_SECONDS)
-        return _wrk(port, folder, args.connections, args.seconds)
+        # While the mix runs, one more connection each asks only for the cached
+        # baclofen page or only for a static file: what a patient opening a page
+        # waits for when the server is busy with everyone else's searches.
+        probes = {
+            name: _start_probe(port, path, args.seconds)
+            for name, path in (("page", "/medicines/baclofen/"), ("static", _static_path(port)))
+        }
+        result = _wrk(port, folder, args.connections, args.seconds)
+        for name, process in probes.items():
+            output = process.communicate(timeout=args.seconds + 60)[0]
+            report = read_wrk_report(output)
+            result[f"{name}_p99"] = report["p99"]
+        return result
+
+
+def _static_path(port: int) -> str:
+    """The hashed address of the site's stylesheet, as the page links it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/medicines/baclofen/", headers=HEADERS)
+        html = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    match = re.search(r'href="(/static/[^"]+\.css)"', html)
+    if not match:
+        raise RuntimeError("the baclofen page links no stylesheet")
+    return match.group(1)
+
+
+def _start_probe(port: int, path: str, seconds: int) -> subprocess.Popen:
+    command = ["wrk", "--threads", "1", "--connections", "1", "--duration", f"{seconds}s"]
+    command += ["--timeout", "10s", "--latency"]
+    for name, value in HEADERS.items():
+        command += ["--header", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
 @contextlib.contextmanager
-def _gunicorn(env: dict[str, str], folder: Path):
+def _server(env: dict[str, str], folder: Path, proxy: str):
+    """bin/serve-production on a free loopback port: nginx in front of gunicorn,
+    or (proxy "none") gunicorn alone."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    log = (folder / "gunicorn.log").open("ab")
+    log = (folder / "server.log").open("ab")
+    address = {"PROXY_BIND": f"127.0.0.1:{port}", "GUNICORN_BIND": f"127.0.0.1:{port}"}
     process = subprocess.Popen(
-        [GUNICORN, "--config", "gunicorn.conf.py"],
-        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+        [str(ROOT / "bin" / "serve-production")],
+        env={**env, **address, "SERVE_PROXY": proxy},
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while _status(port, "/healthz") != 200:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start; see {folder / 'gunicorn.log'}")
+                log.flush()
+                tail = (folder / "server.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the server did not start:\n{tail}")
             time.sleep(0.2)
         yield port
     finally:
@@ -231,8 +307,9 @@ def _check_every_path(port: int, paths: dict[str, list[str]]) -> None:
 
     The first request for a leaflet renders and stores it, as after a publish.
     """
-    for group in paths.values():
-        for path in group:
+    for name, group in paths.items():
+        # The fixed searches and a sample of the two-word ones: all of them would take minutes.
+        for path in group[: len(SEARCHES) + 20] if name == "searches" else group:
             status = _status(port, path)
             if status not in (200, 302):
                 raise RuntimeError(f"GET {path}: {status}")

@@ -57,8 +57,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each case")
     parser.add_argument("--connections", type=int, default=4, help="concurrent connections")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of static and cached")
+    parser.add_argument(
+        "--proxy",
+        choices=["none", "nginx"],
+        default="none",
+        help="gunicorn alone (static files through WhiteNoise), or bin/serve-production's nginx",
+    )
     parser.add_argument("--render-timing", metavar="N", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    _gunicorn.PROXY = args.proxy
     if args.render_timing:
         _print_render_timing(args.render_timing)
         return
@@ -103,7 +110,7 @@ def main() -> None:
     print(f"\npage: {PAGE} ({len(page):,} bytes); best round of {args.rounds}")
     print(f"{'case':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, result in (
-        ("static file (WhiteNoise)", static),
+        (f"static file ({'nginx' if args.proxy == 'nginx' else 'WhiteNoise'})", static),
         ("page, cached", cached),
         ("page, uncached", uncached),
     ):
@@ -125,7 +132,13 @@ def _prepare_site(env: dict[str, str]) -> None:
 
 
 class _gunicorn:
-    """gunicorn.conf.py with 2 workers on a free loopback port, stopped on leaving the block."""
+    """gunicorn.conf.py with 2 workers on a free loopback port, stopped on leaving the block.
+
+    With PROXY = "nginx" (--proxy nginx): bin/serve-production with nginx in
+    front, 2 page workers and 1 for searches and leaflets.
+    """
+
+    PROXY = "none"
 
     def __init__(self, env: dict[str, str], cache_url: str):
         self.env = {**env, "CACHE_URL": cache_url, "GUNICORN_WORKERS": "2"}
@@ -134,24 +147,39 @@ class _gunicorn:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.process = subprocess.Popen(
-            [GUNICORN, "--config", "gunicorn.conf.py"],
-            env={**self.env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 20
+        if self.PROXY == "nginx":
+            command = [str(ROOT / "bin" / "serve-production")]
+            extra = {"SERVE_PROXY": "nginx", "GUNICORN_HEAVY_WORKERS": "1"}
+            extra["PROXY_BIND"] = f"127.0.0.1:{self.port}"
+        else:
+            command = [GUNICORN, "--config", "gunicorn.conf.py"]
+            extra = {"GUNICORN_BIND": f"127.0.0.1:{self.port}"}
+        self.process = subprocess.Popen(command, env={**self.env, **extra}, cwd=ROOT)
+        deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
             try:
-                _get(self.port, "/healthz", expect=None)
-                return self.port
+                if _get_status(self.port, "/healthz") in (200, 503):
+                    return self.port
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.process.kill()
-        raise RuntimeError("gunicorn did not start within 20 s")
+        raise RuntimeError("the server did not start within 40 s")
 
     def __exit__(self, *exc) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
+
+
+def _get_status(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=HEADERS)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 def _get(port: int, path: str, expect: int | None = 200, headers=None) -> bytes:
