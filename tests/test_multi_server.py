@@ -220,13 +220,16 @@ def _log_in(client: _Client, username: str) -> None:
 
 
 def _publish_new_version(client: _Client, medicine_id: int, text: str) -> None:
-    """As an editor-reviewer would in the admin: save a draft, send it for review, publish."""
+    """As in the admin: the editor saves a draft and sends it for review, then a
+    reviewer (nobody publishes their own version) publishes it."""
     admin = f"/admin/monographs/medicine/{medicine_id}"
     client.get(f"{admin}/change/")
     saved = client.post(f"{admin}/change/", {"source_text": text, "base_number": "1"})
     assert saved.status == 302, _admin_errors(saved)
     submitted = client.post(f"{admin}/versions/2/submit/", {})
     assert submitted.status == 302, _admin_errors(submitted)
+    client.cookies.clear()
+    _log_in(client, "reviewer")
     today = datetime.datetime.now(datetime.UTC).date()
     published = client.post(
         f"{admin}/versions/2/publish/",
@@ -274,6 +277,14 @@ def test_a_version_published_through_one_server_is_served_by_the_other_at_once(
         "--noinput",
         "--username=editor",
         "--email=editor@example.org",
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+    )
+    _manage(
+        env,
+        "createsuperuser",
+        "--noinput",
+        "--username=reviewer",
+        "--email=reviewer@example.org",
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
     medicine_id = _medicine_id(shared_services["database_url"])

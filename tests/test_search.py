@@ -550,6 +550,8 @@ def test_publishing_a_new_version_updates_the_index(
     settings, django_capture_on_commit_callbacks, django_user_model, search_backend
 ):
     editor = django_user_model.objects.create_superuser("editor", "e@example.org", "pw")
+    # Nobody publishes their own version (issue #17): a second person does.
+    reviewer = django_user_model.objects.create_superuser("reviewer", "r@example.org", "pw")
     with django_capture_on_commit_callbacks(execute=True):
         load_example(settings.CONTENT_DIR)
     medicine = Medicine.objects.get(slug="examplamide")
@@ -565,7 +567,7 @@ def test_publishing_a_new_version_updates_the_index(
     with django_capture_on_commit_callbacks(execute=True):
         editing.publish(
             draft,
-            user=editor,
+            user=reviewer,
             change_summary="Nails, not hair.",
             last_reviewed=draft.last_reviewed,
             next_review=draft.next_review,
