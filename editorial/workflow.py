@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from monographs import editing, leaflets, models, search
+from monographs import editing, followups, leaflets, models
 from monographs.parsing import parse_monograph, set_front_matter_fields
 
 from .models import Comment, DiscardedDraft, Review, ScheduledPublish, Withdrawal
@@ -146,7 +146,10 @@ def withdraw(medicine: models.Medicine, *, user, reason: str) -> Withdrawal:
         medicine.save(update_fields=["published_version"])
         for version in medicine.versions.filter(status=models.Version.Status.IN_REVIEW):
             _cancel_schedules(version, "the medicine was withdrawn")
-        transaction.on_commit(lambda: search.index_medicines([medicine]))
+        # Search drops it right after the commit; if this process dies first,
+        # the recorded follow-up is completed by whoever comes next (followups.py).
+        followup = followups.record_reindex([withdrawal.version_id])
+        transaction.on_commit(lambda: followups.complete_after_commit(followup))
     logger.info("withdrew medicine=%s user=%s", medicine.slug, user.get_username())
     return withdrawal
 

@@ -108,6 +108,15 @@ def record_publish(version_pks: list[int]) -> PublishFollowUp:
     )
 
 
+def record_reindex(version_pks: list[int]) -> PublishFollowUp:
+    """Record that the medicines of `version_pks` must be re-indexed, with no
+    leaflets to render (a withdrawal); call inside the change's transaction,
+    then `complete_after_commit` on commit."""
+    return PublishFollowUp.objects.create(
+        version_ids=sorted(version_pks), bulk=False, needs_index=True, needs_leaflets=False
+    )
+
+
 def complete_after_commit(followup: PublishFollowUp) -> None:
     """The publish's own follow-up, right after its commit; never raises.
 

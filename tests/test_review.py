@@ -2,6 +2,7 @@
 withdraw, "reviewed, no change", and review dates in the future. Through the test client."""
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -313,6 +314,25 @@ def test_a_withdrawn_medicine_leaves_the_search_index_and_the_cached_page(
     assert Client().get(medicine.get_absolute_url()).status_code == 410
     health = Client().get(reverse("monographs:healthz"))
     assert health.status_code == 200, health.content
+
+
+def test_a_withdrawal_whose_process_died_before_reindexing_is_completed_later(
+    medicine, rita, search_backend, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    call_command("complete_publishes", stdout=io.StringIO(), stderr=io.StringIO())  # the load's
+    search.rebuild()
+    # The commit happens, the after-commit work never runs (the process died).
+    with django_capture_on_commit_callbacks(execute=False):
+        client_for(rita).post(medicine_url(medicine), {"action": "withdraw", "reason": "Recalled."})
+    assert search.search("examplamide").total == 1
+    assert Client().get(reverse("monographs:healthz")).json()["pending"] == 1
+
+    call_command("complete_publishes", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert search.search("examplamide").total == 0
+    assert "pending" not in Client().get(reverse("monographs:healthz")).json()
 
 
 def test_publishing_again_lifts_a_withdrawal(
