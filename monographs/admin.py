@@ -25,6 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -258,6 +259,9 @@ class MedicineAdmin(admin.ModelAdmin):
         can_save=True,
     ):
         text = form["source_text"].value() or ""
+        form.fields["source_text"].widget.preview_url = reverse("markdownx_markdownify") + (
+            f"?{urlencode({'medicine': medicine.slug})}" if medicine else "?new=1"
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -529,12 +533,20 @@ def markdownify(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             _("The text is too long to preview."), status=413, content_type="text/plain"
         )
-    try:
-        parse_monograph(text, path="preview")
-    except MonographError as error:
-        problems = error.problems
+    # The editor's page says what the text is saved as (forms.MarkdownEditorWidget):
+    # a medicine's next version, or a new medicine, whose slug must be free.
+    if "medicine" in request.GET:
+        medicine = get_object_or_404(models.Medicine, slug=request.GET["medicine"])
+        problems = editing.check_text(text, medicine=medicine)
+    elif "new" in request.GET:
+        problems = editing.check_text(text)
     else:
-        problems = []
+        try:
+            parse_monograph(text, path="preview")
+        except MonographError as error:
+            problems = error.problems
+        else:
+            problems = []
     body, _lines = markdown_body(text)
     context = {
         "problems": problems[:PREVIEW_PROBLEMS],

@@ -134,6 +134,29 @@ def create_medicine(text: str, *, user) -> models.Version:
     return version
 
 
+def check_text(text: str, *, medicine: models.Medicine | None = None) -> list[Problem]:
+    """The problems saving `text` would report, without saving: the editor's live preview.
+
+    As a save of `medicine` (its slug fixed), or of a new medicine when None,
+    whose slug must not be taken already. Lines are those of `text` as typed.
+    """
+    slug = medicine.slug if medicine else None
+    try:
+        document = _parse_with_fields(text, slug, version=1, status=models.Version.Status.DRAFT)
+    except MonographError as error:
+        return error.problems
+    if medicine is None and models.Medicine.objects.filter(slug=document.slug).exists():
+        return [
+            Problem(
+                _admin_path(document.slug),
+                document.field_lines.get("slug", 1),
+                f"a medicine with the slug '{document.slug}' already exists; "
+                "edit that one instead, or choose another slug",
+            )
+        ]
+    return []
+
+
 def submit_for_review(version: models.Version, *, user) -> models.Version:
     """Move a draft to "in review", where a Reviewer can publish it."""
     _require(user, "monographs.change_version")

@@ -51,6 +51,15 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
     """markdownx's editor, laid out with its live preview beside it (see the template)."""
 
     template_name = "admin/monographs/widgets/markdown_editor.html"
+    # Where the live preview posts, with what the text is saved as (admin.markdownify);
+    # the admin sets it per page. markdownx's own attribute would name the bare path.
+    preview_url = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.preview_url:
+            context["widget"]["attrs"]["data-markdownx-urls-path"] = self.preview_url
+        return context
 
     class Media:
         # The editor's layout (panes, checks, preview) is in the editorial stylesheet.

@@ -512,15 +512,24 @@ class _Parser:
     def _parse_front_matter(self) -> tuple[dict, dict[str, int]]:
         if not self.lines or self.lines[0].strip() != "---":
             self.error(
-                1, "the file must start with front matter: a line '---', the fields, and '---'"
+                1,
+                "the text must start with the fields block: a line '---', then one "
+                "'field: value' per line, then another line '---'",
             )
             return self._empty_meta(), {}
-        try:
-            end = next(i for i in range(1, len(self.lines)) if self.lines[i].strip() == "---")
-        except StopIteration:
-            self.error(1, "the front matter is not closed; add a line '---' after the last field")
-            self.body_offset = len(self.lines)
-            return self._empty_meta(), {}
+        end = next((i for i in range(1, len(self.lines)) if self.lines[i].strip() == "---"), None)
+        # A heading before the closing '---' (or none at all) means it was left out:
+        # one clear problem, not the YAML error and missing sections that would follow.
+        heading = next(
+            (
+                i
+                for i in range(1, end if end is not None else len(self.lines))
+                if self.lines[i].startswith(("## ", "### "))
+            ),
+            None,
+        )
+        if end is None or heading is not None:
+            self._unclosed_front_matter(heading)
         self.body_offset = end + 1
         yaml_text = "\n".join(self.lines[1:end])
         try:
@@ -531,12 +540,13 @@ class _Parser:
             problem = getattr(exc, "problem", None) or str(exc)
             # An unclosed bracket or quote is noticed lines later; name where it opened.
             context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+            problem = _plain_yaml_words(problem)
             if context and start is not None and start.line + 2 != line:
-                problem += f" ({context} that starts on line {start.line + 2})"
-            self.error(line, f"the front matter is not valid YAML: {problem}")
+                problem += f" ({_plain_yaml_words(context)} that starts on line {start.line + 2})"
+            self.error(line, f"the fields at the top cannot be read: {problem}")
             return self._empty_meta(), {}
         if not isinstance(data, dict) or node is None:
-            self.error(1, "the front matter must be a list of 'field: value' lines")
+            self.error(1, "the fields at the top must be 'field: value' lines")
             return self._empty_meta(), {}
         field_lines = {
             key_node.value: key_node.start_mark.line + 2
@@ -544,6 +554,25 @@ class _Parser:
             if isinstance(key_node, yaml.ScalarNode)
         }
         return _FrontMatter(self, data, field_lines).validate(), field_lines
+
+    def _unclosed_front_matter(self, heading: int | None) -> None:
+        """Stop with one problem: the fields block has no closing '---' line."""
+        if heading is None:
+            self.error(
+                1,
+                "the fields block at the top is not closed: add a line '---' after the last field",
+            )
+        else:
+            last = next(
+                (i for i in range(heading - 1, 0, -1) if self.lines[i].strip()), heading - 1
+            )
+            self.error(
+                last + 1,
+                f"the fields block at the top is not closed: add a line '---' after line "
+                f"{last + 1}, the last field, before the heading "
+                f"'{self.lines[heading].strip()[:60]}'",
+            )
+        raise MonographError(self.problems)
 
     @staticmethod
     def _empty_meta() -> dict:
@@ -1030,12 +1059,16 @@ class _FrontMatter:
             if field not in self.KNOWN:
                 self.error(
                     str(field),
-                    f"'{field}' is not a front-matter field; the fields are: "
+                    f"'{field}' is not a field of a monograph; the fields are: "
                     + ", ".join(self.KNOWN),
                 )
         for field in self.REQUIRED:
             if field not in self.data or self.data[field] is None:
-                self.error(field, f"the front-matter field '{field}' is missing")
+                self.error(
+                    field,
+                    f"the field '{field}' is missing; add a line '{field}: ...' between "
+                    "the '---' lines at the top",
+                )
         for field in self.TEXT:
             meta[field] = self._text(field)
         for field in self.TEXT_LISTS:
@@ -1225,6 +1258,32 @@ class _FrontMatter:
 
 
 # --- Small pure helpers ----------------------------------------------------
+
+# What YAML says, in the words of the editor's text (see _parse_front_matter).
+_YAML_WORDS = (
+    ("while parsing a flow sequence", "in the list in [ ]"),
+    ("while parsing a flow mapping", "in the group in { }"),
+    ("while scanning a quoted scalar", "in the text in quotes"),
+    ("while parsing a block mapping", "in the fields"),
+    ("while parsing a block collection", "in the list"),
+    ("while scanning a simple key", "in the field name"),
+    ("found unexpected end of stream", "the fields end before a quote or bracket is closed"),
+    (
+        "mapping values are not allowed here",
+        "a ':' followed by a space is not allowed here; put text that contains ': ' in "
+        "double quotes",
+    ),
+    ("could not find expected ':'", "a field name needs a ':' after it"),
+    ("flow sequence", "list in [ ]"),
+    ("flow mapping", "group in { }"),
+    ("scalar", "value"),
+)
+
+
+def _plain_yaml_words(message: str) -> str:
+    for yaml_words, plain in _YAML_WORDS:
+        message = message.replace(yaml_words, plain)
+    return message
 
 
 def _load_yaml(text: str) -> tuple[yaml.Node | None, object]:

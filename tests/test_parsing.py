@@ -59,7 +59,11 @@ BROKEN_FILES = [
         "the interactions table header must be '| Medicine or group | What can happen | "
         "What to do |', not '| Medicine | Effect | Advice |'",
     ),
-    ("missing-field.md", 1, "the front-matter field 'drug_class' is missing"),
+    (
+        "missing-field.md",
+        1,
+        "the field 'drug_class' is missing; add a line 'drug_class: ...' between",
+    ),
     ("wrong-type.md", 11, "'brands' must be a list, such as [a, b], not a number"),
     ("bad-atc.md", 5, "atc_code 'Z9ZZ01' is not a valid ATC code; it should look like M03BX01"),
     (
@@ -81,22 +85,29 @@ BROKEN_FILES = [
         77,
         "'Top dose' is not a dosing field; start each item with one of",
     ),
+    # Issue #17: a missing closing '---' is one problem, where the '---' belongs.
+    (
+        "unclosed-front-matter.md",
+        26,
+        "the fields block at the top is not closed: add a line '---' after line 26, the last "
+        "field, before the heading '## Key takeaways'",
+    ),
     ("h1-heading.md", 38, "level-1 headings ('# ') are not allowed"),
     (
         "bad-yaml.md",
         9,
-        "the front matter is not valid YAML: expected ',' or ']', but got ':' "
-        "(while parsing a flow sequence that starts on line 8)",
+        "the fields at the top cannot be read: expected ',' or ']', but got ':' "
+        "(in the list in [ ] that starts on line 8)",
     ),
     # Issue #20: what YAML or the database would reject is a problem at its line.
     ("month-13.md", 18, "'last_reviewed' 2026-13-01 is not a date in the calendar"),
     ("year-zero.md", 19, "'next_review' 0000-01-10 is not a date in the calendar"),
     ("huge-version.md", 16, "'version' 9223372036854775808 is too large; at most 2,147,483,647"),
-    ("huge-number.md", 11, "the front matter is not valid YAML: this number is too long"),
-    ("nested-yaml.md", 12, "the front matter is not valid YAML: it is nested more than 10 levels"),
-    ("deeply-nested-yaml.md", 12, "the front matter is not valid YAML: exceeded maximum nesting"),
+    ("huge-number.md", 11, "the fields at the top cannot be read: this number is too long"),
+    ("nested-yaml.md", 12, "the fields at the top cannot be read: it is nested more than 10"),
+    ("deeply-nested-yaml.md", 12, "the fields at the top cannot be read: exceeded maximum nesting"),
     # 9 to the 12th aliases: refused at once, not walked.
-    ("yaml-alias-bomb.md", 16, "the front matter is not valid YAML: it is nested more than 10"),
+    ("yaml-alias-bomb.md", 16, "the fields at the top cannot be read: it is nested more than 10"),
     # 20 to the 7th aliases within the depth limit: each node is walked once.
     ("yaml-alias-bomb-wide.md", 12, "every item of 'synonyms' must be text; found a list"),
     ("nul-in-text.md", 6, "'drug_class' contains the control character U+0000; delete it"),
@@ -157,6 +168,25 @@ def test_all_problems_in_a_file_are_reported_at_once():
         (93, "'Ocasional' is not a frequency band"),
         (118, "'10.1/example.1' is not a valid DOI"),
     ]
+
+
+def test_a_front_matter_with_no_closing_line_at_all_is_one_problem():
+    with pytest.raises(MonographError) as caught:
+        parse_monograph("---\nslug: examplamide\nname: Examplamide\n")
+
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (1, "the fields block at the top is not closed: add a line '---' after the last field")
+    ]
+
+
+def test_yaml_words_are_put_in_the_words_of_the_text():
+    with pytest.raises(MonographError) as caught:
+        parse_monograph("---\nname: Example: a medicine\n---\n")
+
+    problem = caught.value.problems[0]
+    assert problem.line == 2
+    assert "a ':' followed by a space is not allowed here" in problem.message
+    assert "YAML" not in problem.message and "mapping" not in problem.message
 
 
 def test_a_problem_reads_as_file_line_and_sentence():
