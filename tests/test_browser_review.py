@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def roles(django_db_serialized_rollback):
+def roles(transactional_db):
+    # Not serialized_rollback: restoring its snapshot clashed with content types
+    # an earlier test had made again (UNIQUE constraint on django_content_type).
     ensure_roles()
 
 
