@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -34,9 +35,15 @@ from collaboration import editor as collaboration_editor
 from collaboration import merge as collaboration_merge
 from collaboration import saving as collaboration_saving
 
-from . import editing, models, views
+from . import comparing, editing, format_guide, models, views
 from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
-from .parsing import MAX_FILE_BYTES, MonographError, markdown_body, parse_monograph
+from .parsing import (
+    MAX_FILE_BYTES,
+    MonographError,
+    markdown_body,
+    parse_monograph,
+    set_front_matter_fields,
+)
 from .readability import measure_readability
 from .rendering import render_markdown
 
@@ -111,6 +118,11 @@ class MedicineAdmin(admin.ModelAdmin):
                 name="{}_{}_review_due".format(*info),
             ),
             path(
+                "format-guide/",
+                view(self.guide_view),
+                name="{}_{}_guide".format(*info),
+            ),
+            path(
                 "<path:object_id>/versions/",
                 view(self.versions_view),
                 name="{}_{}_versions".format(*info),
@@ -143,7 +155,7 @@ class MedicineAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not (self.has_add_permission(request) and request.user.has_perm(PERMISSION_SAVE)):
             raise PermissionDenied
-        problems = []
+        problems, copied_from = [], None
         if request.method == "POST":
             form = NewMonographForm(request.POST)
             if form.is_valid():
@@ -167,8 +179,38 @@ class MedicineAdmin(admin.ModelAdmin):
                     )
                     return HttpResponseRedirect(self._url("change", version.medicine))
         else:
-            form = NewMonographForm()
-        return self._editor_response(request, form, None, None, problems=problems)
+            copied_from = self._copy_source(request)
+            form = NewMonographForm(initial={"source_text": new_medicine_text(copied_from)})
+        return self._editor_response(
+            request,
+            form,
+            None,
+            None,
+            problems=problems,
+            copied_from=copied_from,
+        )
+
+    def _copy_source(self, request) -> models.Version | None:
+        """The latest version of the medicine chosen to copy (?copy=<slug>), if any."""
+        slug = request.GET.get("copy")
+        if not slug:
+            return None
+        medicine = get_object_or_404(models.Medicine, slug=slug)
+        version = medicine.latest_version()
+        if version is None:
+            raise Http404("That medicine has no version to copy.")
+        return version
+
+    def guide_view(self, request):
+        """The content-format guide, for editors, inside the admin."""
+        self._require(request, "monographs.view_medicine")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("How to write a monograph"),
+            "guide": format_guide.content_format_guide(),
+        }
+        return TemplateResponse(request, "admin/monographs/medicine/guide.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         medicine = self._medicine(request, object_id)
@@ -257,6 +299,7 @@ class MedicineAdmin(admin.ModelAdmin):
         conflict=None,
         merged=None,
         can_save=True,
+        copied_from=None,
     ):
         text = form["source_text"].value() or ""
         form.fields["source_text"].widget.preview_url = reverse("markdownx_markdownify") + (
@@ -279,6 +322,9 @@ class MedicineAdmin(admin.ModelAdmin):
             "can_save": can_save,
             "can_submit": request.user.has_perm(PERMISSION_SUBMIT),
             "can_publish": request.user.has_perm(PERMISSION_PUBLISH),
+            "guide_url": self._url("guide"),
+            "copied_from": copied_from,
+            "copy_choices": None if medicine else _copy_choices(),
         }
         return TemplateResponse(request, "admin/monographs/medicine/change_form.html", context)
 
@@ -292,7 +338,7 @@ class MedicineAdmin(admin.ModelAdmin):
             medicine.versions.select_related("author").defer("source_text").order_by("-number")
         )
         form = DiffForm(request.GET or None, versions=versions)
-        diff = old = new = None
+        diff = old = new = compared = None
         if form.is_bound and form.is_valid():
             old, new = form.cleaned_data["old"], form.cleaned_data["new"]
         elif not form.is_bound and len(versions) > 1:
@@ -303,6 +349,7 @@ class MedicineAdmin(admin.ModelAdmin):
                 medicine.versions.filter(pk__in=[old.pk, new.pk]).values_list("pk", "source_text")
             )
             diff = editing.diff_texts(texts[old.pk], texts[new.pk])
+            compared = comparing.compare_rendered(texts[old.pk], texts[new.pk])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -311,6 +358,7 @@ class MedicineAdmin(admin.ModelAdmin):
             "versions": versions,
             "diff_form": form,
             "diff": diff,
+            "compared": compared,
             "old": old,
             "new": new,
             "can_save": self._can_save(request, medicine),
@@ -454,9 +502,10 @@ class MedicineAdmin(admin.ModelAdmin):
             PERMISSION_SAVE
         )
 
-    def _url(self, view: str, medicine: models.Medicine) -> str:
+    def _url(self, view: str, medicine: models.Medicine | None = None) -> str:
         return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}", args=[medicine.pk]
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_{view}",
+            args=[medicine.pk] if medicine else [],
         )
 
 
@@ -495,6 +544,31 @@ class VersionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def new_medicine_text(copied_from: models.Version | None = None) -> str:
+    """Where "Add a medicine" starts: a copy of `copied_from` with its slug and name to
+    fill in, or the template with every section (each [FILL IN] refused on saving)."""
+    if copied_from is None:
+        return render_to_string("admin/monographs/medicine/new_monograph.md")
+    return set_front_matter_fields(
+        copied_from.source_text,
+        slug="FILL-IN-the-address-name-lower-case-with-hyphens",
+        name=f"[FILL IN: the name patients know; copied from {copied_from.name}]",
+        change_summary="First version.",
+    )
+
+
+def _copy_choices() -> list[tuple[str, str]]:
+    """Every medicine with a version, by name, for "copy an existing medicine"."""
+    latest = models.Version.objects.filter(medicine=OuterRef("pk")).order_by("-number")
+    rows = (
+        models.Medicine.objects.annotate(latest_name=Subquery(latest.values("name")[:1]))
+        .exclude(latest_name=None)
+        .order_by("latest_name", "slug")
+        .values_list("slug", "latest_name")
+    )
+    return list(rows)
 
 
 def _merge_notice(saved) -> str:

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 REVIEW_DUE_WITHIN_DAYS = 30
 DIFF_CONTEXT_LINES = 3
+# What the new-medicine template marks each thing to fill in with: refused on saving.
+PLACEHOLDERS = ("FILL IN", "FILL-IN")
 
 
 class EditConflict(Exception):
@@ -375,19 +377,39 @@ def _parse_with_fields(text: str, slug: str | None, **fields) -> Monograph:
     updated = set_front_matter_fields(text, **fields)
     path = _admin_path(slug)
     try:
-        return parse_monograph(updated, path=path, expected_slug=slug)
+        document = parse_monograph(updated, path=path, expected_slug=slug)
     except MonographError as error:
         added = updated.count("\n") - text.count("\n")
-        if added <= 0:
-            raise
-        closing = _front_matter_closing_line(text)
-        problems = [
-            dataclasses.replace(
-                problem, line=_typed_line(problem.line, closing, added) if problem.line else 0
+        problems = list(error.problems)
+        if added > 0:
+            closing = _front_matter_closing_line(text)
+            problems = [
+                dataclasses.replace(
+                    problem, line=_typed_line(problem.line, closing, added) if problem.line else 0
+                )
+                for problem in problems
+            ]
+        raise MonographError(_with_placeholders(problems, text, path)) from None
+    if placeholders := _with_placeholders([], text, path):
+        raise MonographError(placeholders)
+    return document
+
+
+def _with_placeholders(problems: list[Problem], text: str, path: str) -> list[Problem]:
+    """`problems` and every other line still holding a placeholder of the new-medicine
+    template (admin/monographs/medicine/new_monograph.md), in line order."""
+    taken = {problem.line for problem in problems}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if number not in taken and any(marker in line for marker in PLACEHOLDERS):
+            problems.append(
+                Problem(
+                    path,
+                    number,
+                    "this line still holds a 'FILL IN' placeholder of the template; "
+                    "write what it asks for",
+                )
             )
-            for problem in error.problems
-        ]
-        raise MonographError(problems) from None
+    return sorted(problems, key=lambda problem: problem.line)
 
 
 def _front_matter_closing_line(text: str) -> int:

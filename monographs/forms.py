@@ -63,8 +63,9 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
 
     class Media:
         # The editor's layout (panes, checks, preview) is in the editorial stylesheet.
-        css = {"all": ["monographs/admin/editorial.css"]}
-        js = ["monographs/admin/editor.js"]
+        css = {"all": ["monographs/admin/editorial.css", "monographs/admin/editor-usability.css"]}
+        # outline.js: the outline, the caret's line and going to a line (issue #17: 3).
+        js = ["monographs/admin/editor.js", "monographs/admin/outline.js"]
 
 
 def _normalise_newlines(text: str) -> str:
@@ -80,8 +81,8 @@ class NewMonographForm(forms.Form):
         strip=False,
         widget=MarkdownEditorWidget(attrs={"rows": 40, "spellcheck": "true"}),
         help_text=_(
-            "The format is described in docs/content-format.md. The version number and "
-            "status are set for you when you save."
+            "Every field and section is described in “How to write a monograph”, linked "
+            "below. The version number and status are set for you when you save."
         ),
     )
 

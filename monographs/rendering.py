@@ -256,3 +256,29 @@ def trusted(html: str) -> SafeString:
     render_markdown/render_inline; anything else must be rendered, not trusted.
     """
     return mark_safe(html)  # noqa: S308 -- sanitised by render_* before it was stored
+
+
+# Private-use characters that comparing.py puts around changed words. A text to
+# compare has them removed first, so here they can only be its marks.
+MARK_START, MARK_END = "\ue000", "\ue001"
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def render_markdown_marked(text: str, tag: str) -> SafeString:
+    """render_markdown for text whose changed words are between MARK_START and MARK_END.
+
+    After sanitising, each mark in the HTML's text becomes `<ins>`/`</ins>` or
+    `<del>`/`</del>` (`tag`); a mark that ended up inside a tag (a link's address)
+    is dropped. Nothing but those two fixed tags is added.
+    """
+    if tag not in ("ins", "del"):
+        raise ValueError(f"not a mark tag: {tag!r}")
+    parts = _TAG_OR_TEXT.split(str(render_markdown(text)))
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag: no mark, written out or as a link address encodes it
+            for mark in (MARK_START, MARK_END, "%EE%80%80", "%EE%80%81"):
+                part = part.replace(mark, "")
+            parts[index] = part
+        else:
+            parts[index] = part.replace(MARK_START, f"<{tag}>").replace(MARK_END, f"</{tag}>")
+    return mark_safe("".join(parts))  # noqa: S308 -- sanitised HTML plus fixed <ins>/<del>
