@@ -69,6 +69,19 @@ def test_the_outline_goes_to_a_section_and_the_save_bar_stays_in_view(
     expect(page.locator("#editor-caret")).to_have_text(
         f"Line {side_effects} of {len(BACLOFEN.read_text().splitlines())} · in “Side effects”"
     )
+    # The live preview, in its own box, follows: its "Side effects" heading is in view.
+    preview = page.locator(".markdownx-preview")
+    heading = preview.locator("h3", has_text="Side effects").first
+    expect(heading).to_be_visible()
+    page.wait_for_function(
+        """() => {
+            const box = document.querySelector('.markdownx-preview');
+            const heading = [...box.querySelectorAll('h3')]
+                .find((h) => h.textContent.trim() === 'Side effects');
+            const top = heading.getBoundingClientRect().top - box.getBoundingClientRect().top;
+            return box.scrollTop > 0 && top >= 0 && top < box.clientHeight / 2;
+        }"""
+    )
     top = editor.evaluate("(e) => e.getBoundingClientRect().top")
     assert -1 <= top < 400, "the editor is not in view"
 

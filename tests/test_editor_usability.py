@@ -143,7 +143,10 @@ def test_the_content_format_guide_is_shown_in_the_admin_and_linked_from_the_edit
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<h2 id="guide-front-matter-heading">Front matter</h2>' in html
+    assert (
+        '<h2 id="guide-the-fields-at-the-top-front-matter-heading">'
+        "The fields at the top (front matter)</h2>"
+    ) in html
     assert "<table>" in html and "<code>atc_code</code>" in html
     assert "<pre><code" in html  # the complete example, as code
     assert "docs/content-format.md" not in editor.get(url("add")).content.decode()

@@ -6,7 +6,9 @@
    - The bar at the bottom (#editor-caret) says which line the caret is on, of
      how many, and in which section.
    - Links with data-line (the problems after a save, the overlaps of a merge)
-     go to their line the same way: the editor scrolls inside its own box. */
+     go to their line the same way: the editor scrolls inside its own box.
+   - The live preview, in its own box too, follows the section the caret is in:
+     it scrolls to that section's heading, also after each update. */
 (function () {
   "use strict";
 
@@ -168,6 +170,44 @@
       return name;
     }
 
+    var preview = document.querySelector(".markdownx-preview");
+    var followed = "";
+
+    /* Scroll the preview to the heading of `section` (the renderer draws every
+       heading as h3), when the section changed or the preview was redrawn. */
+    function followInPreview(section, force) {
+      if (!preview || !section || (section === followed && !force)) {
+        return;
+      }
+      followed = section;
+      var target = null;
+      Array.prototype.some.call(preview.querySelectorAll("h3"), function (heading) {
+        if (heading.textContent.trim() === section) {
+          target = heading;
+          return true;
+        }
+        return false;
+      });
+      if (target) {
+        var offset = target.getBoundingClientRect().top - preview.getBoundingClientRect().top;
+        preview.scrollTop = Math.max(0, preview.scrollTop + offset - 8);
+      } else if (section === fieldsLabel) {
+        preview.scrollTop = 0;
+      }
+    }
+
+    if (preview) {
+      // A box that scrolls is reached with the keyboard too (Tab, then the arrows).
+      preview.setAttribute("tabindex", "0");
+      preview.setAttribute("role", "group");
+      preview.setAttribute("aria-label", "The live preview's text");
+    }
+    if (preview && window.MutationObserver) {
+      new MutationObserver(function () {
+        followInPreview(followed, true);
+      }).observe(preview, { childList: true });
+    }
+
     function showCaret() {
       if (!caret) {
         return;
@@ -179,6 +219,7 @@
       caret.textContent =
         "Line " + line + " of " + total + (section ? " \u00b7 in \u201c" + section + "\u201d" : "");
       caret.hidden = false;
+      followInPreview(section, false);
     }
 
     if (list) {
