@@ -44,6 +44,7 @@ def test_the_outline_goes_to_a_section_and_the_save_bar_stays_in_view(
     buttons = outline.get_by_role("button")
     expect(buttons.first).to_have_text("Fields at the top")
     expect(outline.get_by_role("button", name="References", exact=True)).to_be_visible()
+    expect(outline.get_by_role("button", name="Who should not take it")).to_have_count(0)
     box = outline.get_by_role("button", name="Side effects", exact=True).bounding_box()
     assert box["height"] >= 44  # a large target
 

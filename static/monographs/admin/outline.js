@@ -1,7 +1,7 @@
 /* The editor's outline, caret line and going to a line (issue #17: 3). A static
    file: the CSP allows no inline script.
-   - The outline (#editor-outline) lists the fields block and every ## and ###
-     heading of the text, as buttons; pressing one (click, Enter or Space) puts
+   - The outline (#editor-outline) lists the fields block and every ## section
+     of the text, as buttons; pressing one (click, Enter or Space) puts
      the caret at the start of that line and scrolls the editor to it.
    - The bar at the bottom (#editor-caret) says which line the caret is on, of
      how many, and in which section.
@@ -147,6 +147,9 @@
         list.removeChild(list.firstChild);
       }
       found.forEach(function (heading) {
+        if (heading.level > 2) {
+          return; // the outline lists the sections; their ### parts would crowd it
+        }
         var item = document.createElement("li");
         item.className = "editor-outline__item editor-outline__item--" + heading.level;
         var button = document.createElement("button");
