@@ -257,7 +257,9 @@ def _inherited_env() -> dict[str, str]:
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "CONTENT_", "SEARCH_"))
+        if not key.startswith(
+            ("DJANGO_", "CONTENT_", "SEARCH_", "DATABASE_", "CACHE_URL", "MEDIA_")
+        )
     } | {"DJANGO_SETTINGS_MODULE": "druginfo.settings", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
