@@ -1232,8 +1232,9 @@ class _FrontMatter:
         if slug and expected is not None and slug != expected:
             self.error(
                 "slug",
-                f"slug '{slug}' does not match the file name '{expected}.md'; rename the file "
-                f"or change the slug so they agree",
+                f"slug '{slug}' does not match the file name '{expected}.md', which is also "
+                f"the medicine's web address; change the slug back to '{expected}' or, for a "
+                "content file, rename the file",
             )
         atc = meta["atc_code"]
         if atc and not ATC_RE.match(atc):
