@@ -42,6 +42,7 @@ def test_a_missing_closing_line_is_one_problem_on_saving_a_new_medicine(db, edit
         "the fields block at the top is not closed"
     ]
     assert "add a line &#x27;---&#x27; after line 26" in response.content.decode()
+    assert "The editor holds a template" not in response.content.decode()  # it holds theirs
     assert not Medicine.objects.filter(slug="newamide").exists()
 
 
