@@ -155,18 +155,42 @@ BROKEN_WORDS = """selector => {
 }"""
 
 
+# Unfolds every section and opens every FAQ, so that their text is laid out.
+OPEN_EVERYTHING = """() => {
+    for (const element of document.querySelectorAll("[hidden='until-found']")) {
+        element.hidden = false;
+    }
+    for (const details of document.querySelectorAll("details")) details.open = true;
+}"""
+
+
 def test_headings_keep_their_words_whole_with_doubled_text(site, large_text_page):
-    """Headings scale with the reader's text but never so far that a word breaks
-    mid-word (this Chromium has no hyphenation dictionaries to fall back on)."""
+    """Headings and the bold FAQ questions scale with the reader's text but
+    never so far that a word breaks mid-word (this Chromium has no hyphenation
+    dictionaries to fall back on), e.g. "benzodiazepine?" in a question."""
     page = large_text_page
     page.set_viewport_size({"width": 375, "height": 667})
     broken = {}
     for path in PAGES:
         page.goto(site + path)
-        words = page.evaluate(BROKEN_WORDS, "h1, h2, h3, .toc a, dt, .site-nav a")
+        page.evaluate(OPEN_EVERYTHING)
+        words = page.evaluate(BROKEN_WORDS, "h1, h2, h3, .toc a, dt, .site-nav a, .faq__question")
         if words:
             broken[path] = words
     assert broken == {}
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_faq_questions_keep_their_words_whole_with_doubled_text(site, large_text_page, width):
+    page = large_text_page
+    page.set_viewport_size({"width": width, "height": 667})
+    page.goto(site + "/medicines/baclofen/")
+    page.evaluate(OPEN_EVERYTHING)
+    questions = page.locator(".faq__question")
+    expect(questions.filter(has_text="benzodiazepine?")).to_be_visible()
+    assert questions.count() > 1
+
+    assert page.evaluate(BROKEN_WORDS, ".faq__question") == []
 
 
 def test_header_search_stays_usable_with_doubled_text(site, large_text_page):
