@@ -204,11 +204,15 @@ class MedicineAdmin(admin.ModelAdmin):
     def guide_view(self, request):
         """The content-format guide, for editors, inside the admin."""
         self._require(request, "monographs.view_medicine")
+        try:
+            guide = format_guide.content_format_guide()
+        except OSError:
+            raise Http404("The content-format guide is not installed here.") from None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("How to write a monograph"),
-            "guide": format_guide.content_format_guide(),
+            "guide": guide,
         }
         return TemplateResponse(request, "admin/monographs/medicine/guide.html", context)
 

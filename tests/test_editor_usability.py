@@ -242,3 +242,9 @@ def test_the_editor_guide_and_comparison_pages_are_valid_html(medicine, editor, 
         if m.get("type") in ("error", "non-document-error")
     ]
     assert errors == [], "\n".join(errors)
+
+
+def test_without_the_guide_file_its_page_is_not_found(db, editor, monkeypatch, tmp_path):
+    monkeypatch.setattr("monographs.format_guide.GUIDE_PATH", tmp_path / "missing.md")
+
+    assert editor.get(url("guide")).status_code == 404
