@@ -182,3 +182,13 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": "/usr/bin/chromium",
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture
+def medicine(db, settings):
+    """The example monograph (tests/content/examplamide.md), loaded and published."""
+    from monographs.models import Medicine
+    from tests.factories import load_example
+
+    load_example(settings.CONTENT_DIR)
+    return Medicine.objects.get(slug="examplamide")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
 from monographs.loading import LoadReport, load_content
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,3 +86,17 @@ def ensure_roles() -> None:
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
         )
+
+
+def make_user(username: str, *groups: str, is_staff: bool = True) -> User:
+    """A user in the given editorial groups (Editor, Reviewer), password pw-<username>."""
+    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=is_staff)
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
+def client_for(user: User) -> Client:
+    """A test client logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -11,12 +11,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
 from monographs.models import Medicine, Version
-from tests.factories import load_example, monograph_text
+from tests.factories import client_for, load_example, make_user, monograph_text
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
@@ -30,24 +30,6 @@ HOSTILE_MARKDOWN = """## Key takeaways
 - <a href="#" onclick="alert(4)">click</a>
 - ![pic](javascript:alert(5))
 """
-
-
-def make_user(username: str, *groups: str, is_staff: bool = True) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=is_staff)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 @pytest.fixture

@@ -16,17 +16,11 @@ from django.utils import timezone
 
 from collaboration import merge
 from collaboration.models import PRESENCE_EXPIRY_SECONDS, Autosave, Presence
-from monographs.models import Medicine, Version
-from tests.factories import load_example, monograph_text
+from monographs.models import Version
+from tests.factories import monograph_text
 from tests.test_admin import NEW_DOSE, OLD_DOSE, client_for, editor_form, make_user, save, url
 
 STORAGE = "Keep below 25°C."
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 @pytest.fixture

@@ -10,24 +10,18 @@ import datetime
 
 import pytest
 import yaml
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 from monographs import editing
 from monographs.loading import export_content, load_content, versions_published
-from monographs.models import Medicine, Version
+from monographs.models import Version
 from monographs.parsing import MonographError, parse_monograph, set_front_matter_fields
 from monographs.readability import count_syllables, measure_readability
-from tests.factories import EXAMPLE, load_example, monograph_text, write_monograph
+from tests.factories import EXAMPLE, load_example, make_user, monograph_text, write_monograph
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
-
-
-def make_user(username: str, *groups: str, is_staff: bool = True) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=is_staff)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
 
 
 @pytest.fixture
@@ -43,12 +37,6 @@ def second_editor(db):
 @pytest.fixture
 def reviewer(db):
     return make_user("rita", "Reviewer")
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 def edited(text: str) -> str:

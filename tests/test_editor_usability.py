@@ -8,14 +8,8 @@ import pytest
 
 from monographs.comparing import compare_rendered
 from monographs.models import Medicine
-from tests.factories import load_example, monograph_text
+from tests.factories import monograph_text
 from tests.test_admin import NEW_DOSE, OLD_DOSE, client_for, make_user, save, url
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 @pytest.fixture

@@ -4,36 +4,17 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
 from editorial import workflow
 from monographs import editing
-from monographs.models import Medicine
-from tests.factories import load_example
+from tests.factories import client_for, load_example, make_user
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
-
-
-def make_user(username: str, *groups: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=True)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 def save_draft(medicine, user):

@@ -5,7 +5,6 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,30 +12,12 @@ from django.utils import timezone
 from editorial import workflow
 from editorial.models import Comment, DiscardedDraft, Review, Withdrawal
 from monographs import editing, search
-from monographs.models import Medicine, Version
-from tests.factories import load_example
+from monographs.models import Version
+from tests.factories import client_for, make_user
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
 NEXT_YEAR = timezone.localdate() + datetime.timedelta(days=365)
-
-
-def make_user(username: str, *groups: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=True)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
@@ -18,29 +18,11 @@ from editorial import scheduling, workflow
 from editorial.models import ScheduledPublish
 from monographs import editing
 from monographs.models import Medicine, Version
-from tests.factories import ensure_roles, load_example
+from tests.factories import client_for, ensure_roles, load_example, make_user
 
 OLD_DOSE = "- **Starting dose:** 5 mg three times a day"
 NEW_DOSE = "- **Starting dose:** 7.5 mg three times a day"
 NEXT_YEAR = timezone.localdate() + datetime.timedelta(days=365)
-
-
-def make_user(username: str, *groups: str) -> User:
-    user = User.objects.create_user(username, password=f"pw-{username}", is_staff=True)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    return user
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def medicine(db, settings):
-    load_example(settings.CONTENT_DIR)
-    return Medicine.objects.get(slug="examplamide")
 
 
 @pytest.fixture
