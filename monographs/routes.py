@@ -12,6 +12,7 @@ own text, never a number of ours.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from django.utils.translation import gettext_lazy as _
 
@@ -56,11 +57,42 @@ def routes_of(entry, routes: list[str]) -> set[str]:
     An entry whose route and title name none of them (`People over 65`) is
     about all of them.
     """
-    words = f"{entry.route} {entry.title}".casefold()
-    found = {
+    return routes_named(f"{entry.route} {entry.title}", routes) or set(routes)
+
+
+def routes_named(text: str, routes: list[str]) -> set[str]:
+    """The monograph's routes that `text` (a heading) names; empty when it names none."""
+    words = text.casefold()
+    return {
         route for route in routes if any(word in words for word in ROUTE_WORDS.get(route, (route,)))
     }
-    return found or set(routes)
+
+
+# A subsection (a `####` heading, an <h4> in the stored HTML) and what follows it,
+# up to the next heading of the same or a higher level.
+_SUBSECTION = re.compile(r"(?=<h[1-4][ >])")
+_H4 = re.compile(r"<h4[^>]*>(.*?)</h4>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def without_other_routes(html: str, route: str, routes: list[str]) -> str:
+    """Stored section HTML without the subsections about other routes only.
+
+    "Too much from the pump" goes for a reader who chose tablets; "Tablets and
+    the pump", or a heading naming no route, stays. The HTML is our own
+    sanitised output (rendering.py), so its <h4> tags are exactly as written there.
+    """
+    if not route or "<h4" not in html:
+        return html
+    kept = []
+    for part in _SUBSECTION.split(html):
+        heading = _H4.match(part)
+        if heading:
+            named = routes_named(_TAG.sub("", heading[1]), routes)
+            if named and route not in named:
+                continue
+        kept.append(part)
+    return "".join(kept)
 
 
 def applies(entry, route: str, routes: list[str]) -> bool:

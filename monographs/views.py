@@ -226,8 +226,16 @@ def _monograph_context(page_version: Version, state: pagecache.PageState, route:
     sections = page_version.sections_with_rows(urgent)
     medicine_routes = page_version.routes
     if route:
-        # Dosing cards for another route are left out, of the page and its contents.
+        # Dosing cards and subsections for another route are left out, of the page
+        # and its contents. The rows were read for this response alone.
         for item in sections:
+            section = item["section"]
+            section.intro_html = routes.without_other_routes(
+                section.intro_html, route, medicine_routes
+            )
+            for block in item["blocks"]:
+                row = block["block"]
+                row.html = routes.without_other_routes(row.html, route, medicine_routes)
             item["blocks"] = [
                 block
                 for block in item["blocks"]

@@ -136,6 +136,30 @@ def test_route_choice_leaves_out_the_other_routes_dosing(client, baclofen):
     )
 
 
+def test_route_choice_leaves_out_subsections_about_the_other_route_only(client, baclofen):
+    def subsections(address: str) -> list[str]:
+        html = client.get(address).text
+        return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h4[^>]*>(.*?)</h4>", html, re.S)]
+
+    everything = subsections("/medicines/baclofen/")
+    tablets = subsections("/medicines/baclofen/?route=oral")
+    pump = subsections("/medicines/baclofen/?route=intrathecal")
+
+    pump_only = ["Too much from the pump", "Problems with the pump", "Pump liquid (0.05 mg/ml, "
+                 "0.5 mg/ml, 1 mg/ml and 2 mg/ml)"]  # fmt: skip
+    tablets_only = ["Tablets (10 mg and 25 mg)"]
+    assert set(pump_only + tablets_only) <= set(everything)
+    assert tablets == [h for h in everything if h not in pump_only]
+    assert pump == [h for h in everything if h not in tablets_only]
+    # About both routes, or about none: kept for everyone.
+    for heading in ("Tablets and the pump", "How to stop safely", "Pack sizes"):
+        assert heading in tablets and heading in pump
+    # A subsection's text goes with its heading; the next subsection's stays.
+    oral_page = client.get("/medicines/baclofen/?route=oral").text
+    assert "accidental bolus" not in oral_page
+    assert "accidental bolus" in client.get("/medicines/baclofen/").text
+
+
 def test_a_route_the_medicine_lacks_leads_to_the_whole_page(client, baclofen):
     for value in ("rectal", "", "<script>", "x" * 100):
         response = client.get("/medicines/baclofen/", {"route": value})
