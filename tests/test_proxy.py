@@ -156,6 +156,11 @@ def test_pages_searches_and_the_admin_pass_through_with_djangos_headers(server):
     assert status == 200 and b"baclofen" in results.lower()
     assert _get(port, "/medicines/")[0] == 200
     assert _get(port, "/admin/login/")[0] == 200
+    # Public pages go out compressed; the admin's (a CSRF token inside) never.
+    gzip = {"Accept-Encoding": "gzip"}
+    assert _get(port, "/medicines/baclofen/", gzip)[1].get("Content-Encoding") == "gzip"
+    assert _get(port, "/search/?q=drowsy", gzip)[1].get("Content-Encoding") == "gzip"
+    assert "Content-Encoding" not in _get(port, "/admin/login/", gzip)[1]
     assert _get(port, "/no-such-page/")[0] == 404
 
 
