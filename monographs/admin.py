@@ -35,7 +35,7 @@ from collaboration import editor as collaboration_editor
 from collaboration import merge as collaboration_merge
 from collaboration import saving as collaboration_saving
 
-from . import comparing, editing, format_guide, models, views
+from . import comparing, editing, format_guide, live_preview, models, views
 from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
 from .parsing import (
     MAX_FILE_BYTES,
@@ -599,9 +599,12 @@ def markdownify(request: HttpRequest) -> HttpResponse:
     """The editor's live preview: what the typed text would look like, and whether it parses.
 
     Staff with a monographs permission only; anyone else gets a 403 and no HTML.
-    Only the Markdown after the front matter is shown, rendered by
-    rendering.render_markdown (the MARKDOWNX_MARKDOWNIFY_FUNCTION), above a
-    status line saying whether the whole text is a valid monograph.
+    Below a status line saying whether the whole text is a valid monograph, a
+    text that parses is shown with the public page's own includes (the safety
+    box, the emergency and usual-dose boxes, quick facts, every section with its
+    urgent-help box), built by live_preview.page_context without saving; a text
+    that does not is shown as its Markdown after the fields at the top, rendered
+    by rendering.render_markdown (the MARKDOWNX_MARKDOWNIFY_FUNCTION).
     """
     user = request.user
     if not (user.is_active and user.is_staff and user.has_module_perms("monographs")):
@@ -613,24 +616,29 @@ def markdownify(request: HttpRequest) -> HttpResponse:
         )
     # The editor's page says what the text is saved as (forms.MarkdownEditorWidget):
     # a medicine's next version, or a new medicine, whose slug must be free.
+    medicine = None
     if "medicine" in request.GET:
         medicine = get_object_or_404(models.Medicine, slug=request.GET["medicine"])
-        problems = editing.check_text(text, medicine=medicine)
+        problems, document = editing.check_and_parse(text, medicine=medicine)
     elif "new" in request.GET:
-        problems = editing.check_text(text)
+        problems, document = editing.check_and_parse(text)
     else:
         try:
-            parse_monograph(text, path="preview")
+            document = parse_monograph(text, path="preview")
         except MonographError as error:
-            problems = error.problems
+            problems, document = error.problems, None
         else:
             problems = []
-    body, _lines = markdown_body(text)
     context = {
         "problems": problems[:PREVIEW_PROBLEMS],
         "more_problems": max(0, len(problems) - PREVIEW_PROBLEMS),
         "problem_count": len(problems),
         "readability": measure_readability(text),
-        "body_html": render_markdown(body),
     }
+    if document is not None:
+        # The page as the public will see it, from the public page's own includes.
+        context.update(live_preview.page_context(document, medicine))
+    else:
+        body, _lines = markdown_body(text)
+        context["body_html"] = render_markdown(body)
     return render(request, "admin/monographs/includes/live_preview.html", context)

@@ -142,11 +142,19 @@ def check_text(text: str, *, medicine: models.Medicine | None = None) -> list[Pr
     As a save of `medicine` (its slug fixed), or of a new medicine when None,
     whose slug must not be taken already. Lines are those of `text` as typed.
     """
+    return check_and_parse(text, medicine=medicine)[0]
+
+
+def check_and_parse(
+    text: str, *, medicine: models.Medicine | None = None
+) -> tuple[list[Problem], Monograph | None]:
+    """check_text's problems, and the parsed document when the text parses (None if
+    not): the live preview shows it as its page would. Its version is 1, a draft."""
     slug = medicine.slug if medicine else None
     try:
         document = _parse_with_fields(text, slug, version=1, status=models.Version.Status.DRAFT)
     except MonographError as error:
-        return error.problems
+        return error.problems, None
     if medicine is None and models.Medicine.objects.filter(slug=document.slug).exists():
         return [
             Problem(
@@ -155,8 +163,8 @@ def check_text(text: str, *, medicine: models.Medicine | None = None) -> list[Pr
                 f"a medicine with the slug '{document.slug}' already exists; "
                 "edit that one instead, or choose another slug",
             )
-        ]
-    return []
+        ], document
+    return [], document
 
 
 def submit_for_review(version: models.Version, *, user) -> models.Version:

@@ -149,29 +149,43 @@ class Version(models.Model):
         effects by the band named in its title, the urgent-help block the urgent
         alerts. Uses the prefetched rows, so it adds no queries of its own.
         """
-        dosing = {entry.anchor: entry for entry in self.dosing.all()}
-        faqs = {faq.anchor: faq for faq in self.faqs.all()}
-        effects: dict[str, list[SideEffect]] = {}
-        for effect in self.side_effects.all():
-            effects.setdefault(effect.band, []).append(effect)
-        sections = []
-        for section in self.sections.all():
-            blocks = []
-            for block in section.blocks.all():
-                item = {"block": block, "kind": block.kind}
-                if block.kind == "dosing":
-                    item["entry"] = dosing.get(block.anchor)
-                elif block.kind == "band":
-                    band = BAND_BY_NAME[block.title.casefold()]
-                    item["band"] = band
-                    item["effects"] = effects.get(band.key, [])
-                elif block.kind == "urgent_help":
-                    item["alerts"] = urgent_alerts
-                elif block.kind == "faq":
-                    item["faq"] = faqs.get(block.anchor)
-                blocks.append(item)
-            sections.append({"section": section, "blocks": blocks})
-        return sections
+        return pair_sections_with_rows(
+            [(section, section.blocks.all()) for section in self.sections.all()],
+            dosing=self.dosing.all(),
+            faqs=self.faqs.all(),
+            side_effects=self.side_effects.all(),
+            urgent_alerts=urgent_alerts,
+        )
+
+
+def pair_sections_with_rows(
+    sections, *, dosing, faqs, side_effects, urgent_alerts: list
+) -> list[dict]:
+    """Version.sections_with_rows on rows given as lists: `sections` is (section,
+    blocks) pairs. The editor's live preview pairs unsaved rows through it too."""
+    entries = {entry.anchor: entry for entry in dosing}
+    answers = {faq.anchor: faq for faq in faqs}
+    effects: dict[str, list[SideEffect]] = {}
+    for effect in side_effects:
+        effects.setdefault(effect.band, []).append(effect)
+    paired = []
+    for section, section_blocks in sections:
+        blocks = []
+        for block in section_blocks:
+            item = {"block": block, "kind": block.kind}
+            if block.kind == "dosing":
+                item["entry"] = entries.get(block.anchor)
+            elif block.kind == "band":
+                band = BAND_BY_NAME[block.title.casefold()]
+                item["band"] = band
+                item["effects"] = effects.get(band.key, [])
+            elif block.kind == "urgent_help":
+                item["alerts"] = urgent_alerts
+            elif block.kind == "faq":
+                item["faq"] = answers.get(block.anchor)
+            blocks.append(item)
+        paired.append({"section": section, "blocks": blocks})
+    return paired
 
 
 class Section(models.Model):

@@ -173,19 +173,30 @@
       return name;
     }
 
+    /* The page may spell a section's heading in its own case and spacing. */
+    function sameHeading(a, b) {
+      return a.replace(/\s+/g, " ").trim().toLowerCase() === b.replace(/\s+/g, " ").trim().toLowerCase();
+    }
+
     var preview = document.querySelector(".markdownx-preview");
     var followed = "";
 
-    /* Scroll the preview to the heading of `section` (the renderer draws every
-       heading as h3), when the section changed or the preview was redrawn. */
+    /* Scroll the preview to the heading of `section`, when the section changed or
+       the preview was redrawn. A text that parses is previewed as the public page
+       draws it, each section headed by an h2; one that does not, as its body,
+       whose headings the renderer draws as h3. */
     function followInPreview(section, force) {
       if (!preview || !section || (section === followed && !force)) {
         return;
       }
       followed = section;
       var target = null;
-      Array.prototype.some.call(preview.querySelectorAll("h3"), function (heading) {
-        if (heading.textContent.trim() === section) {
+      var found = preview.querySelectorAll(".monograph-section > h2");
+      if (!found.length) {
+        found = preview.querySelectorAll("h3");
+      }
+      Array.prototype.some.call(found, function (heading) {
+        if (sameHeading(heading.textContent, section)) {
           target = heading;
           return true;
         }
