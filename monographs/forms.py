@@ -63,9 +63,22 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
 
     class Media:
         # The editor's layout (panes, checks, preview) is in the editorial stylesheet.
-        css = {"all": ["monographs/admin/editorial.css", "monographs/admin/editor-usability.css"]}
+        # live-preview.css: the public page's boxes inside the live preview.
+        css = {
+            "all": [
+                "monographs/admin/editorial.css",
+                "monographs/admin/editor-usability.css",
+                "monographs/admin/live-preview.css",
+                "monographs/admin/gutter.css",
+            ]
+        }
         # outline.js: the outline, the caret's line and going to a line (issue #17: 3).
-        js = ["monographs/admin/editor.js", "monographs/admin/outline.js"]
+        # gutter.js: line numbers beside the text, scrolled with it.
+        js = [
+            "monographs/admin/editor.js",
+            "monographs/admin/outline.js",
+            "monographs/admin/gutter.js",
+        ]
 
 
 def _normalise_newlines(text: str) -> str:
