@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from monographs.models import Medicine
-from tests.factories import BACLOFEN, load_baclofen
+from tests.factories import BACLOFEN, ensure_roles, load_baclofen
 from tests.test_admin import make_user
 from tests.test_browser_admin import assert_no_axe_violations, log_in
 
@@ -30,6 +30,7 @@ def in_view(page: Page, selector: str) -> bool:
 def test_the_outline_goes_to_a_section_and_the_save_bar_stays_in_view(
     live_server, page, django_db_serialized_rollback
 ):
+    ensure_roles()  # an earlier test with transaction=True may have flushed them
     load_baclofen()
     medicine = Medicine.objects.get(slug="baclofen")
     make_user("erin", "Editor")
@@ -142,6 +143,7 @@ def gutter_offsets(page: Page, numbers: list[int]) -> dict:
 def test_the_gutter_numbers_the_lines_and_scrolls_with_the_text(
     live_server, page, django_db_serialized_rollback
 ):
+    ensure_roles()  # an earlier test with transaction=True may have flushed them
     load_baclofen()
     medicine = Medicine.objects.get(slug="baclofen")
     make_user("erin", "Editor")
