@@ -119,13 +119,17 @@ def main() -> None:
             with _site(setup, Path(folder) / setup, content, args.medicines) as env:
                 results[setup] = _measure(env, Path(folder), args)
 
-    workers = os.environ.get("GUNICORN_WORKERS") or f"{2 * (os.cpu_count() or 1) + 1} (default)"
+    cores = os.cpu_count() or 1
+    if args.proxy == "nginx":
+        pages = os.environ.get("GUNICORN_WORKERS") or f"{cores + 1}"
+        heavy = os.environ.get("GUNICORN_HEAVY_WORKERS") or f"{2 * cores + 1}"
+        server = f"nginx in front of gunicorn pools of {pages} page and {heavy} heavy workers"
+    else:
+        server = f"gunicorn with {os.environ.get('GUNICORN_WORKERS') or 2 * cores + 1} workers"
     print(
         f"\n{args.medicines + 1} medicines; wrk, 1 thread, {args.connections} connections, "
-        f"{args.seconds} s; bin/serve-production, "
-        f"{'nginx in front of ' if args.proxy == 'nginx' else ''}gunicorn with {workers} "
-        f"workers (gthread, {os.environ.get('GUNICORN_THREADS') or 1} thread each, "
-        f"keep-alive); {os.cpu_count()} CPU cores"
+        f"{args.seconds} s; bin/serve-production, {server} (gthread, "
+        f"{os.environ.get('GUNICORN_THREADS') or 1} thread each, keep-alive); {cores} CPU cores"
     )
     print(
         f"{'set-up':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
