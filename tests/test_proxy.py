@@ -8,7 +8,9 @@ go to separate gunicorn pools, so a page answers while the heavy pool is busy.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
 import re
 import signal
 import socket
@@ -90,9 +92,7 @@ def server(site):
     process = _start(site, port)
     _wait_until_serving(process, port)
     yield port, process
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=60)
+    _stop_session(process)
 
 
 def _descendants(pid: int) -> set[int]:
@@ -110,6 +110,17 @@ def _descendants(pid: int) -> set[int]:
             found.add(child)
             stack.append(child)
     return found
+
+
+def _stop_session(process: subprocess.Popen) -> None:
+    """Whatever happened in the test, nothing of the server outlives it."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=60)
+    for pid in _in_session(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _in_session(session: int) -> set[int]:
@@ -198,27 +209,30 @@ def test_a_page_answers_while_the_heavy_workers_are_busy(server):
 def test_a_reload_keeps_serving_and_stopping_stops_nginx_and_both_pools(site):
     port = _free_port()
     process = _start(site, port)
-    _wait_until_serving(process, port)
-    processes = _descendants(process.pid)
-    assert len(processes) >= 5  # nginx master and worker, two gunicorn masters and workers
-    assert _in_session(process.pid) >= processes
+    try:
+        _wait_until_serving(process, port)
+        processes = _descendants(process.pid)
+        assert len(processes) >= 5  # nginx master and worker, two gunicorn masters and workers
+        assert _in_session(process.pid) >= processes
 
-    # Both pools up (a signal before gunicorn sets its handlers would end it).
-    assert _get(port, "/search/?q=drowsy")[0] == 200
-    time.sleep(3)  # gunicorn sets its signal handlers early, but not at once
-    process.send_signal(signal.SIGHUP)  # gunicorn's new workers, nginx's configuration
-    time.sleep(3)
-    assert process.poll() is None, process.stdout.read()
-    assert _get(port, "/medicines/baclofen/")[0] == 200
-    assert _get(port, "/search/?q=drowsy")[0] == 200
+        # Both pools up (a signal before gunicorn sets its handlers would end it).
+        assert _get(port, "/search/?q=drowsy")[0] == 200
+        time.sleep(3)  # gunicorn sets its signal handlers early, but not at once
+        process.send_signal(signal.SIGHUP)  # gunicorn's new workers, nginx's configuration
+        time.sleep(3)
+        assert process.poll() is None, process.stdout.read()
+        assert _get(port, "/medicines/baclofen/")[0] == 200
+        assert _get(port, "/search/?q=drowsy")[0] == 200
 
-    process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
 
-    assert process.wait(timeout=60) == 0
-    deadline = time.monotonic() + 10
-    while _in_session(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _in_session(process.pid)
+        assert process.wait(timeout=60) == 0
+        deadline = time.monotonic() + 10
+        while _in_session(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _in_session(process.pid)
+    finally:
+        _stop_session(process)
 
 
 def test_when_nginx_cannot_listen_nothing_is_left_running(site):
