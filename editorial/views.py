@@ -54,8 +54,7 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         ),
     }
     if request.method == "POST":
-        action = request.POST.get("action")
-        handler = _VERSION_ACTIONS.get(action)
+        handler = _VERSION_ACTIONS.get(request.POST.get("action"))
         if handler is None:
             return HttpResponseBadRequest(_("Unknown action."), content_type="text/plain")
         outcome = handler(request, version)
@@ -228,51 +227,18 @@ _VERSION_ACTIONS = {
 def medicine_page(request: HttpRequest, slug: str) -> HttpResponse:
     _require(request, PERMISSION_VIEW)
     medicine = get_object_or_404(Medicine.objects.select_related("published_version"), slug=slug)
-    review_form = NoChangeReviewForm(initial=NoChangeReviewForm.initial_for())
-    withdraw_form = WithdrawForm()
+    forms = {
+        "review_form": NoChangeReviewForm(initial=NoChangeReviewForm.initial_for()),
+        "withdraw_form": WithdrawForm(),
+    }
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "review":
-            review_form = NoChangeReviewForm(request.POST)
-            if review_form.is_valid():
-                try:
-                    workflow.record_review(medicine, user=request.user, **review_form.cleaned_data)
-                except (editing.WorkflowError, MonographError) as error:
-                    review_form.add_error(None, str(error))
-                else:
-                    dates = review_form.cleaned_data
-                    _log(request, medicine, "Reviewed with no change.")
-                    messages.success(
-                        request,
-                        _(
-                            "Recorded your review: no change needed. The page now says it was "
-                            "reviewed on %(last)s, next review %(next)s."
-                        )
-                        % {"last": dates["last_reviewed"], "next": dates["next_review"]},
-                    )
-                    return HttpResponseRedirect(reverse("editorial:medicine", args=[slug]))
-        elif action == "withdraw":
-            withdraw_form = WithdrawForm(request.POST)
-            if withdraw_form.is_valid():
-                try:
-                    workflow.withdraw(
-                        medicine, user=request.user, reason=withdraw_form.cleaned_data["reason"]
-                    )
-                except editing.WorkflowError as error:
-                    withdraw_form.add_error(None, str(error))
-                else:
-                    _log(request, medicine, "Withdrawn from the public site.")
-                    messages.success(
-                        request,
-                        _(
-                            "%(medicine)s is withdrawn. Its address now tells the public it was "
-                            "withdrawn, and why; publishing a version brings it back."
-                        )
-                        % {"medicine": medicine},
-                    )
-                    return HttpResponseRedirect(reverse("editorial:medicine", args=[slug]))
-        else:
+        handler = _MEDICINE_ACTIONS.get(request.POST.get("action"))
+        if handler is None:
             return HttpResponseBadRequest(_("Unknown action."), content_type="text/plain")
+        outcome = handler(request, medicine)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        forms.update(outcome)
     context = {
         **admin.site.each_context(request),
         "title": _("Review %(medicine)s") % {"medicine": medicine},
@@ -287,10 +253,55 @@ def medicine_page(request: HttpRequest, slug: str) -> HttpResponse:
         "withdrawals": medicine.withdrawals.select_related("withdrawn_by"),
         "discarded": medicine.discarded_drafts.select_related("author", "discarded_by"),
         "can_publish": request.user.has_perm(workflow.PERMISSION_PUBLISH),
-        "review_form": review_form,
-        "withdraw_form": withdraw_form,
+        **forms,
     }
     return TemplateResponse(request, "admin/editorial/medicine.html", context)
+
+
+def _record_review(request, medicine):
+    form = NoChangeReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            workflow.record_review(medicine, user=request.user, **form.cleaned_data)
+        except (editing.WorkflowError, MonographError) as error:
+            form.add_error(None, str(error))
+        else:
+            dates = form.cleaned_data
+            _log(request, medicine, "Reviewed with no change.")
+            messages.success(
+                request,
+                _(
+                    "Recorded your review: no change needed. The page now says it was "
+                    "reviewed on %(last)s, next review %(next)s."
+                )
+                % {"last": dates["last_reviewed"], "next": dates["next_review"]},
+            )
+            return HttpResponseRedirect(reverse("editorial:medicine", args=[medicine.slug]))
+    return {"review_form": form}
+
+
+def _withdraw(request, medicine):
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            workflow.withdraw(medicine, user=request.user, reason=form.cleaned_data["reason"])
+        except editing.WorkflowError as error:
+            form.add_error(None, str(error))
+        else:
+            _log(request, medicine, "Withdrawn from the public site.")
+            messages.success(
+                request,
+                _(
+                    "%(medicine)s is withdrawn. Its address now tells the public it was "
+                    "withdrawn, and why; publishing a version brings it back."
+                )
+                % {"medicine": medicine},
+            )
+            return HttpResponseRedirect(reverse("editorial:medicine", args=[medicine.slug]))
+    return {"withdraw_form": form}
+
+
+_MEDICINE_ACTIONS = {"review": _record_review, "withdraw": _withdraw}
 
 
 # --- The public page of a withdrawn medicine ------------------------------------

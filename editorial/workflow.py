@@ -255,20 +255,7 @@ def schedule_publish(
     check_review_dates(last_reviewed, next_review, after=timezone.localdate(publish_at))
     with transaction.atomic():
         version = _locked(version)
-        if version.status != models.Version.Status.IN_REVIEW:
-            raise WorkflowError(
-                f"version {version.number} is {version.get_status_display()}; only a version "
-                "in review can be scheduled"
-            )
-        if version.author_id is not None and version.author_id == user.pk:
-            raise WorkflowError(
-                f"you made version {version.number}, so another reviewer must publish it"
-            )
-        current = version.medicine.published_version
-        if current is not None and current.number >= version.number:
-            raise WorkflowError(
-                f"version {current.number} is already published; version {version.number} is older"
-            )
+        editing.check_publishable(version, user, scheduling=True)
         if version.schedules.pending().exists():
             raise WorkflowError(f"version {version.number} is already scheduled; cancel that first")
         schedule = ScheduledPublish.objects.create(

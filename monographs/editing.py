@@ -194,6 +194,32 @@ def submit_for_review(version: models.Version, *, user) -> models.Version:
     return version
 
 
+def check_publishable(version: models.Version, user, *, scheduling: bool = False) -> None:
+    """The refusals shared by publishing a version now and scheduling it
+    (editorial.workflow.schedule_publish): it must be in review, made by someone
+    else, and newer than the published version. Raises WorkflowError."""
+    if version.status != models.Version.Status.IN_REVIEW:
+        raise WorkflowError(
+            f"version {version.number} is {version.get_status_display()}; "
+            f"only a version in review can be {'scheduled' if scheduling else 'published'}"
+        )
+    if version.author_id is not None and version.author_id == user.pk:
+        raise WorkflowError(
+            f"you made version {version.number}, so another reviewer must publish it"
+            if scheduling
+            else f"you made version {version.number}, so you cannot publish it yourself; "
+            "another reviewer must check and publish it"
+        )
+    current = version.medicine.published_version
+    if current is not None and current.number >= version.number:
+        raise WorkflowError(
+            f"version {current.number} is already published; version {version.number} is older"
+            if scheduling
+            else f"version {current.number} is already published; publishing the older "
+            f"version {version.number} would take the page back"
+        )
+
+
 def publish(
     version: models.Version,
     *,
@@ -214,22 +240,7 @@ def publish(
     with transaction.atomic():
         _lock(version.medicine)
         version = _locked_version(version)
-        if version.status != models.Version.Status.IN_REVIEW:
-            raise WorkflowError(
-                f"version {version.number} is {version.get_status_display()}; "
-                "only a version in review can be published"
-            )
-        if version.author_id is not None and version.author_id == user.pk:
-            raise WorkflowError(
-                f"you made version {version.number}, so you cannot publish it yourself; "
-                "another reviewer must check and publish it"
-            )
-        current = version.medicine.published_version
-        if current is not None and current.number >= version.number:
-            raise WorkflowError(
-                f"version {current.number} is already published; publishing the older "
-                f"version {version.number} would take the page back"
-            )
+        check_publishable(version, user)
         document = _parse_with_fields(
             version.source_text,
             version.medicine.slug,

@@ -56,15 +56,7 @@ def page_context(document: Monograph, medicine: models.Medicine | None) -> dict:
         side_effects=[models.SideEffect(**row) for row in rows["side_effects"]],
         urgent_alerts=urgent,
     )
-    urgent_anchor = next(
-        (
-            block["block"].anchor
-            for item in paired
-            for block in item["blocks"]
-            if block["kind"] == "urgent_help"
-        ),
-        "",
-    )
+    urgent_anchor = models.urgent_help_anchor(paired)
     now = timezone.now()
     return {
         "live_preview": True,

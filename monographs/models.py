@@ -188,6 +188,19 @@ def pair_sections_with_rows(
     return paired
 
 
+def urgent_help_anchor(paired: list[dict]) -> str:
+    """The anchor of the urgent-help block of pair_sections_with_rows' sections, or ''."""
+    return next(
+        (
+            block["block"].anchor
+            for item in paired
+            for block in item["blocks"]
+            if block["kind"] == "urgent_help"
+        ),
+        "",
+    )
+
+
 class Section(models.Model):
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField()

@@ -39,7 +39,7 @@ from editorial import views as editorial_views
 from monographs import followups, leaflets, pagecache, rendering, routes, search
 from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
-from monographs.models import Alert, Medicine, Name, Reference, Version
+from monographs.models import Alert, Medicine, Name, Reference, Version, urgent_help_anchor
 from monographs.parsing import DOI_IN_TEXT_RE
 
 logger = logging.getLogger(__name__)
@@ -243,15 +243,7 @@ def _monograph_context(page_version: Version, state: pagecache.PageState, route:
                 or block.get("entry") is None
                 or routes.applies(block["entry"], route, medicine_routes)
             ]
-    urgent_anchor = next(
-        (
-            block["block"].anchor
-            for item in sections
-            for block in item["blocks"]
-            if block["kind"] == "urgent_help"
-        ),
-        "",
-    )
+    urgent_anchor = urgent_help_anchor(sections)
     choices = routes.route_choices(medicine_routes)
 
     medicine = page_version.medicine

@@ -11,6 +11,7 @@ They run when the test database is PostgreSQL and are deselected on SQLite.
 """
 
 import os
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -192,3 +193,44 @@ def medicine(db, settings):
 
     load_example(settings.CONTENT_DIR)
     return Medicine.objects.get(slug="examplamide")
+
+
+@pytest.fixture
+def erin(db):
+    """An editor (the Editor group)."""
+    from tests.factories import make_user
+
+    return make_user("erin", "Editor")
+
+
+@pytest.fixture
+def rita(db):
+    """A reviewer (the Reviewer group)."""
+    from tests.factories import make_user
+
+    return make_user("rita", "Reviewer")
+
+
+@pytest.fixture
+def page_closed_before_flush(page):
+    """Close the browser page before the test's database flush, and wait for its
+    leaving beacon (an editor page's presence DELETE) to be handled.
+
+    Request it after the database fixture, so that it is torn down first: an
+    editor page left open keeps sending heartbeats and autosaves to the live
+    server while the flush runs ("database table is locked").
+    """
+    from django.db import OperationalError
+
+    from collaboration.models import Presence
+
+    yield page
+    page.context.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if not Presence.objects.exists():
+                break
+        except OperationalError:
+            pass  # the beacon's DELETE holds the table: ask again
+        time.sleep(0.05)

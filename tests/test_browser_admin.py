@@ -35,7 +35,7 @@ def assert_no_axe_violations(page: Page) -> None:
 
 
 def test_an_edit_goes_from_the_editor_to_the_public_page_search_and_leaflet(
-    live_server, page, browser, settings, django_db_serialized_rollback
+    live_server, page, browser, settings, django_db_serialized_rollback, page_closed_before_flush
 ):
     load_example(settings.CONTENT_DIR)
     medicine = Medicine.objects.get(slug="examplamide")

@@ -28,7 +28,7 @@ def in_view(page: Page, selector: str) -> bool:
 
 
 def test_the_outline_goes_to_a_section_and_the_save_bar_stays_in_view(
-    live_server, page, django_db_serialized_rollback
+    live_server, page, django_db_serialized_rollback, page_closed_before_flush
 ):
     ensure_roles()  # an earlier test with transaction=True may have flushed them
     load_baclofen()
@@ -141,7 +141,7 @@ def gutter_offsets(page: Page, numbers: list[int]) -> dict:
 
 
 def test_the_gutter_numbers_the_lines_and_scrolls_with_the_text(
-    live_server, page, django_db_serialized_rollback
+    live_server, page, django_db_serialized_rollback, page_closed_before_flush
 ):
     ensure_roles()  # an earlier test with transaction=True may have flushed them
     load_baclofen()

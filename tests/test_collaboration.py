@@ -24,11 +24,6 @@ STORAGE = "Keep below 25°C."
 
 
 @pytest.fixture
-def erin(db):
-    return make_user("erin", "Editor")
-
-
-@pytest.fixture
 def ed(db):
     return make_user("ed", "Editor")
 

@@ -21,16 +21,6 @@ NEXT_YEAR = timezone.localdate() + datetime.timedelta(days=365)
 
 
 @pytest.fixture
-def erin(db):
-    return make_user("erin", "Editor")
-
-
-@pytest.fixture
-def rita(db):
-    return make_user("rita", "Reviewer")
-
-
-@pytest.fixture
 def ravi(db):
     return make_user("ravi", "Reviewer")
 

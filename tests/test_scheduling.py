@@ -26,16 +26,6 @@ NEXT_YEAR = timezone.localdate() + datetime.timedelta(days=365)
 
 
 @pytest.fixture
-def erin(db):
-    return make_user("erin", "Editor")
-
-
-@pytest.fixture
-def rita(db):
-    return make_user("rita", "Reviewer")
-
-
-@pytest.fixture
 def in_review(medicine, erin) -> Version:
     latest = medicine.latest_version()
     draft = editing.save_draft(

@@ -1,6 +1,7 @@
 /* Small helpers for the admin's Markdown editor. A static file: the CSP allows
    no inline script.
-   - "line N" links beside the editor put the cursor on that line.
+   ("line N" links beside the editor are outline.js's: it puts the cursor on
+   that line inside the editor's own scrolling box.)
    - Leaving the page with unsaved text asks first: nothing typed is lost by a
      stray click.
    - Files dropped or pasted into the editor are refused, with a note: image
@@ -14,20 +15,6 @@
     } else {
       document.addEventListener("DOMContentLoaded", callback);
     }
-  }
-
-  function goToLine(editor, line) {
-    var lines = editor.value.split("\n");
-    var start = 0;
-    for (var i = 0; i < line - 1 && i < lines.length; i += 1) {
-      start += lines[i].length + 1;
-    }
-    var end = start + (lines[line - 1] || "").length;
-    editor.focus({ preventScroll: true });
-    editor.setSelectionRange(start, end);
-    var lineHeight = parseFloat(window.getComputedStyle(editor).lineHeight) || 21;
-    var top = editor.getBoundingClientRect().top + window.scrollY;
-    window.scrollTo(0, Math.max(0, top + (line - 4) * lineHeight));
   }
 
   ready(function () {
@@ -71,13 +58,6 @@
         },
         true
       );
-    });
-
-    Array.prototype.forEach.call(document.querySelectorAll("[data-line]"), function (link) {
-      link.addEventListener("click", function (event) {
-        event.preventDefault();
-        goToLine(editor, parseInt(link.getAttribute("data-line"), 10));
-      });
     });
   });
 })();

@@ -246,16 +246,14 @@
       });
     }
 
-    // Links to a line elsewhere on the page: go there inside the editor's own box.
-    // Caught before the link's own handler (editor.js), which scrolls the window
-    // as if the editor were as tall as its text.
+    // Links to a line elsewhere on the page (problems, merge overlaps): go there
+    // inside the editor's own box.
     document.addEventListener(
       "click",
       function (event) {
         var link = event.target.closest && event.target.closest("a[data-line]");
         if (link) {
           event.preventDefault();
-          event.stopPropagation();
           var line = parseInt(link.getAttribute("data-line"), 10);
           var end = goToLine(editor, line);
           editor.setSelectionRange(lineStart(editor.value, line), end === -1 ? editor.value.length : end);
