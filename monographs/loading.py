@@ -529,6 +529,9 @@ def _version_fields(document: Monograph) -> dict:
         "authors": list(document.authors),
         "reviewers": list(document.reviewers),
         "sources": [dataclasses.asdict(source) for source in document.sources],
+        "classes": list(document.classes),
+        "source_documents": list(document.source_documents),
+        "accepted_numbers": [dataclasses.asdict(item) for item in document.accepted_numbers],
         "last_reviewed": document.last_reviewed,
         "next_review": document.next_review,
     }

@@ -110,6 +110,12 @@ class Version(models.Model):
     authors = models.JSONField(default=list)
     reviewers = models.JSONField(default=list)
     sources = models.JSONField(default=list)
+    # The groups the medicine belongs to as other monographs' interactions name them.
+    classes = models.JSONField(default=list, blank=True)
+    # The official documents the text rests on (paths under the content folder), and
+    # the numbers an editor accepted although the sources do not hold them as written.
+    source_documents = models.JSONField(default=list, blank=True)
+    accepted_numbers = models.JSONField(default=list, blank=True)
     last_reviewed = models.DateField()
     next_review = models.DateField()
 

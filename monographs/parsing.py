@@ -166,6 +166,15 @@ class Source:
 
 
 @dataclasses.dataclass(frozen=True)
+class AcceptedNumber:
+    """A number of the page that its sources do not hold as written, accepted by an
+    editor with the reason (e.g. a conversion the page explains); the reviewer sees it."""
+
+    number: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Block:
     """A `###` subsection of a section: prose, or the heading of a structured block."""
 
@@ -275,6 +284,11 @@ class Monograph:
     authors: tuple[str, ...]
     reviewers: tuple[str, ...]
     sources: tuple[Source, ...]
+    # The groups this medicine belongs to as other monographs' interactions name them.
+    classes: tuple[str, ...]
+    # The official documents the text was written from, relative to the content folder.
+    source_documents: tuple[str, ...]
+    accepted_numbers: tuple[AcceptedNumber, ...]
     change_summary: str
     language: str
     sections: tuple[Section, ...]
@@ -1029,11 +1043,15 @@ class _FrontMatter:
         "safety_warnings",
         "authors",
         "reviewers",
+        "classes",
+        "source_documents",
     )
-    NON_EMPTY_LISTS = ("forms", "routes", "strengths", "conditions", "authors", "reviewers")
+    NON_EMPTY_LISTS = ("forms", "routes", "strengths", "conditions", "authors")
+    # Who reviewed a page is known from the account that published it, not from the file.
+    OPTIONAL = ("reviewers", "classes", "source_documents", "accepted_numbers", "language")
     REQUIRED = (
         *TEXT,
-        *TEXT_LISTS,
+        *TEXT_LISTS[:-3],  # all but reviewers, classes and source_documents
         "version",
         "status",
         "last_reviewed",
@@ -1041,7 +1059,7 @@ class _FrontMatter:
         "source",
         "change_summary",
     )
-    KNOWN = (*REQUIRED, "language")
+    KNOWN = (*REQUIRED, *OPTIONAL)
     # The database columns' lengths (monographs/models.py); the others are unlimited.
     MAX_LENGTHS = {"slug": 100, "name": 200, "generic_name": 200, "drug_class": 200, "language": 20}
 
@@ -1080,6 +1098,8 @@ class _FrontMatter:
         meta["last_reviewed"] = self._date("last_reviewed")
         meta["next_review"] = self._date("next_review")
         meta["sources"] = self._sources()
+        meta["accepted_numbers"] = self._accepted_numbers()
+        self._check_source_documents(meta["source_documents"])
         self._check_values(meta)
         return meta
 
@@ -1220,6 +1240,53 @@ class _FrontMatter:
                 Source(str(item["title"]), str(item["publisher"]), str(item["date"]).strip())
             )
         return tuple(sources)
+
+    def _accepted_numbers(self) -> tuple[AcceptedNumber, ...]:
+        value = self.data.get("accepted_numbers")
+        if value is None:
+            return ()
+        shape = (
+            "'accepted_numbers' must be a list of numbers the sources do not hold as "
+            "written, each with 'number' (as the page writes it) and 'reason'"
+        )
+        if not isinstance(value, list):
+            self.error("accepted_numbers", shape)
+            return ()
+        accepted = []
+        for item in value:
+            if not isinstance(item, dict) or set(item) != {"number", "reason"}:
+                self.error("accepted_numbers", shape)
+                continue
+            texts = []
+            for key in ("number", "reason"):
+                text = item[key]
+                if not isinstance(text, str | int | float) or isinstance(text, bool):
+                    self.error("accepted_numbers", f"'{key}' of an accepted number must be text")
+                    break
+                text = str(text).strip()
+                if not text:
+                    self.error("accepted_numbers", f"'{key}' of an accepted number is empty")
+                    break
+                self._check_plain("accepted_numbers", text)
+                texts.append(text)
+            else:
+                accepted.append(AcceptedNumber(*texts))
+        return tuple(accepted)
+
+    def _check_source_documents(self, paths: tuple[str, ...]) -> None:
+        for path in paths:
+            parts = path.split("/")
+            if (
+                parts[0] != "sources"
+                or len(parts) < 3
+                or any(part in ("", ".", "..") for part in parts)
+                or "\\" in path
+            ):
+                self.error(
+                    "source_documents",
+                    f"source document '{path}' must be a file under the content folder's "
+                    "sources/ folder, written like sources/<slug>/<file name>",
+                )
 
     def _check_values(self, meta: dict) -> None:
         slug = meta["slug"]

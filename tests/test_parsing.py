@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -305,6 +306,61 @@ def test_a_source_date_written_as_a_day_stays_the_text_it_was():
     (source,) = parse_monograph(text, "examplamide.md").sources
 
     assert source.date == "2025-03-01"
+
+
+def _with_fields(extra: str) -> str:
+    """The example monograph with `extra` front-matter lines added after its version."""
+    return monograph_text().replace("\nversion:", "\n" + extra.strip("\n") + "\nversion:", 1)
+
+
+def test_groups_source_documents_and_accepted_numbers_are_read():
+    text = _with_fields(
+        """
+classes: [Blood pressure medicines, Angiotensin II receptor blockers]
+source_documents: [sources/examplamide/label.xml]
+accepted_numbers:
+  - number: "2.5 ml"
+    reason: "Half of the 5 ml spoon the label names; the page says so"
+"""
+    )
+    document = parse_monograph(text, "examplamide.md")
+
+    assert document.classes == ("Blood pressure medicines", "Angiotensin II receptor blockers")
+    assert document.source_documents == ("sources/examplamide/label.xml",)
+    (accepted,) = document.accepted_numbers
+    assert accepted.number == "2.5 ml"
+    assert accepted.reason == "Half of the 5 ml spoon the label names; the page says so"
+
+
+def test_reviewers_are_not_needed_in_the_file():
+    text = re.sub(r"^reviewers:.*\n", "", monograph_text(), flags=re.M)
+
+    assert parse_monograph(text, "examplamide.md").reviewers == ()
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../secret.xml", "sources/../x/y.xml", "label.xml", "sources/x.xml"]
+)
+def test_a_source_document_outside_the_sources_folder_is_refused(path):
+    with pytest.raises(MonographError) as caught:
+        parse_monograph(_with_fields(f'source_documents: ["{path}"]'), "examplamide.md")
+
+    (problem,) = caught.value.problems
+    assert f"source document '{path}' must be a file under the content folder's sources/" in (
+        problem.message
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ['["2 mg"]', "[{number: 2 mg}]", '[{number: "", reason: "why"}]', "accepted"]
+)
+def test_an_accepted_number_needs_the_number_and_a_reason(value):
+    with pytest.raises(MonographError) as caught:
+        parse_monograph(_with_fields(f"accepted_numbers: {value}"), "examplamide.md")
+
+    (problem,) = caught.value.problems
+    assert "accepted number" in problem.message or "'accepted_numbers' must be" in problem.message
+    assert problem.line > 1
 
 
 def test_a_section_that_appears_twice_is_reported():
