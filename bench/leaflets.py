@@ -62,9 +62,9 @@ def main() -> int:
         from pypdf import PdfReader
         from weasyprint import HTML, URLFetcher
 
-        from monographs import leaflets
         from monographs.loading import load_content
         from monographs.models import Medicine
+        from monographs.printing import leaflets
 
         report = load_content([ROOT / "content" / "baclofen.md"])
         assert report.ok, report.problems

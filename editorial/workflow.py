@@ -24,8 +24,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from monographs import editing, followups, leaflets, models
+from monographs import editing, followups, models
 from monographs.parsing import parse_monograph, set_front_matter_fields
+from monographs.printing import leaflets
 
 from .models import Comment, DiscardedDraft, Review, ScheduledPublish, Withdrawal
 

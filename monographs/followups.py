@@ -42,8 +42,9 @@ from django.db import connections, router, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from . import leaflets, search
+from . import search
 from .models import Medicine, PublishFollowUp, Version
+from .printing import leaflets
 
 logger = logging.getLogger(__name__)
 

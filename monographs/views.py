@@ -36,11 +36,12 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import condition, require_safe
 
 from editorial import views as editorial_views
-from monographs import followups, leaflets, pagecache, rendering, routes, search
+from monographs import followups, pagecache, rendering, routes, search
 from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
 from monographs.models import Alert, Medicine, Name, Reference, Version, urgent_help_anchor
 from monographs.parsing import DOI_IN_TEXT_RE
+from monographs.printing import leaflets
 
 logger = logging.getLogger(__name__)
 

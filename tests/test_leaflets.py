@@ -22,10 +22,10 @@ from django.db import connections, transaction
 from django.utils import timezone
 from pypdf import PdfReader
 
-from monographs import leaflets
-from monographs.leaflets import Variant
 from monographs.models import Medicine, SideEffect, Version
 from monographs.parsing import BANDS, parse_bytes
+from monographs.printing import leaflets
+from monographs.printing.leaflets import Variant
 from monographs.rendering import strip_markdown
 from tests.factories import BACLOFEN, load_baclofen, load_example, monograph_text, write_monograph
 

@@ -16,8 +16,8 @@ from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from monographs import leaflets
 from monographs.models import Medicine
+from monographs.printing import leaflets
 from tests.factories import load_example
 
 REDIS_DB = 15

@@ -5,8 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from monographs import leaflets, search
+from monographs import search
 from monographs.loading import load_content
+from monographs.printing import leaflets
 
 
 class Command(BaseCommand):

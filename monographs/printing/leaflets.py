@@ -1,6 +1,6 @@
 """Printable PDF leaflets: render a version to PDF with WeasyPrint, store it, serve it.
 
-The only module that imports weasyprint and segno. A leaflet is rendered once
+A leaflet is rendered once
 per version and variant (A4 or US Letter, standard or large print) and kept in
 `default_storage` under `leaflets/<slug>/<slug>-leaflet-v<N>[-large-print][-letter].pdf`,
 so a patient is normally sent a stored file. Publishing renders the new
@@ -37,7 +37,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML, URLFetcher
 
-from . import models
+from monographs import models
 
 logger = logging.getLogger(__name__)
 
