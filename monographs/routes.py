@@ -119,3 +119,46 @@ def usual_adult_doses(entries, routes: list[str], route: str = "") -> list:
         seen.add(key)
         doses.append(entry)
     return doses
+
+
+def route_label(route: str) -> str:
+    """What the route choice calls `route` ("I take it by mouth (tablets)")."""
+    return str(ROUTE_CHOICES.get(route, route.capitalize()))
+
+
+def alerts_for_route(alerts: list, route: str, routes: list[str]) -> list:
+    """Alert rows without those about other routes only ('' : every alert).
+
+    "If you have a baclofen pump, never miss a refill" goes for a reader of the
+    tablets; "Never stop baclofen suddenly", which names no route, stays.
+    """
+    if not route:
+        return alerts
+    return [alert for alert in alerts if _about(alert.text, route, routes)]
+
+
+def _about(text: str, route: str, routes: list[str]) -> bool:
+    named = routes_named(text, routes)
+    return not named or route in named
+
+
+def sections_for_route(sections: list[dict], route: str, routes: list[str]) -> list[dict]:
+    """Version.sections_with_rows' sections without the dosing cards and subsections
+    about other routes ('' : unchanged). Changes the rows' HTML in place: the rows
+    must have been read for this use alone."""
+    if not route:
+        return sections
+    for item in sections:
+        section = item["section"]
+        section.intro_html = without_other_routes(section.intro_html, route, routes)
+        for block in item["blocks"]:
+            row = block["block"]
+            row.html = without_other_routes(row.html, route, routes)
+        item["blocks"] = [
+            block
+            for block in item["blocks"]
+            if block["kind"] != "dosing"
+            or block.get("entry") is None
+            or applies(block["entry"], route, routes)
+        ]
+    return sections

@@ -226,24 +226,9 @@ def _monograph_context(page_version: Version, state: pagecache.PageState, route:
     urgent = [alert for alert in alerts if alert.kind == Alert.Kind.URGENT]
     sections = page_version.sections_with_rows(urgent)
     medicine_routes = page_version.routes
-    if route:
-        # Dosing cards and subsections for another route are left out, of the page
-        # and its contents. The rows were read for this response alone.
-        for item in sections:
-            section = item["section"]
-            section.intro_html = routes.without_other_routes(
-                section.intro_html, route, medicine_routes
-            )
-            for block in item["blocks"]:
-                row = block["block"]
-                row.html = routes.without_other_routes(row.html, route, medicine_routes)
-            item["blocks"] = [
-                block
-                for block in item["blocks"]
-                if block["kind"] != "dosing"
-                or block.get("entry") is None
-                or routes.applies(block["entry"], route, medicine_routes)
-            ]
+    # Dosing cards and subsections for another route are left out, of the page
+    # and its contents. The rows were read for this response alone.
+    sections = routes.sections_for_route(sections, route, medicine_routes)
     urgent_anchor = urgent_help_anchor(sections)
     choices = routes.route_choices(medicine_routes)
 

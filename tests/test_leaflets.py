@@ -213,9 +213,9 @@ def render_calls(monkeypatch) -> list[tuple[int, Variant]]:
     calls: list[tuple[int, Variant]] = []
     real_render = leaflets.render_leaflet
 
-    def counting_render(version, variant):
+    def counting_render(version, variant, route=""):
         calls.append((version.number, variant))
-        return real_render(version, variant)
+        return real_render(version, variant, route)
 
     monkeypatch.setattr(leaflets, "render_leaflet", counting_render)
     return calls

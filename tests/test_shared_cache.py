@@ -27,8 +27,8 @@ REDIS_DB = 15
 def render_calls(monkeypatch) -> list[str]:
     calls: list[str] = []
 
-    def counting_render(version, variant):
-        calls.append(leaflets.leaflet_name(version, variant))
+    def counting_render(version, variant, route=""):
+        calls.append(leaflets.leaflet_name(version, variant, route))
         return b"%PDF-1.7 rendered here"
 
     monkeypatch.setattr(leaflets, "render_leaflet", counting_render)
