@@ -97,6 +97,7 @@ def run_one_size(
     from monographs import search
     from monographs.loading import load_content, versions_published
     from monographs.models import Medicine, Name
+    from monographs.search import whoosh as whoosh_search
 
     call_command("migrate", verbosity=0)
     generated = loaded = 0.0
@@ -143,7 +144,7 @@ def run_one_size(
     }
 
     floor_searcher = whoosh_index.open_dir(str(workdir / "index")).searcher(
-        weighting=search.WEIGHTING
+        weighting=whoosh_search.WEIGHTING
     )
 
     def ours(query: str) -> None:
@@ -154,13 +155,15 @@ def run_one_size(
             assert results.page is not None
 
     def floor(query: str) -> None:
-        terms = search.query_terms(query)
+        terms = whoosh_search.query_terms(query)
         if not terms:
             return
         # The same top-N search the page runs (whoosh's collector with ties
         # skipped, search.top_documents), without grouping, counting,
         # spelling or snippets.
-        hits = search.top_documents(floor_searcher, search.build_query(terms), search.PER_PAGE)
+        hits = whoosh_search.top_documents(
+            floor_searcher, whoosh_search.build_query(terms), search.PER_PAGE
+        )
         [hit.fields() for hit in hits]
 
     timings: dict[str, dict[str, list[float]]] = {"ours": {}, "floor": {}}

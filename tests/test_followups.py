@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from monographs import followups, search
 from monographs.models import Medicine, PublishFollowUp, Version
+from monographs.search import whoosh as whoosh_search
 from tests.conftest import database_is_postgresql
 from tests.factories import load_example, load_files, monograph_text, write_monograph
 
@@ -332,7 +333,7 @@ def test_a_failing_follow_up_records_the_error_and_healthz_fails_after_the_attem
     search.rebuild()
     PublishFollowUp.objects.all().delete()
     # The index stays readable but cannot be written: its lock file is a folder.
-    lock = Path(settings.SEARCH_INDEX_DIR) / search.LOCK_FILE
+    lock = Path(settings.SEARCH_INDEX_DIR) / whoosh_search.LOCK_FILE
     lock.unlink()
     lock.mkdir()
     settings.PUBLISH_FOLLOWUP_MAX_ATTEMPTS = 3
@@ -402,8 +403,8 @@ def test_a_request_leaves_a_row_in_its_grace_period_alone(settings, client, sear
 
 def test_a_failing_check_does_not_fail_the_request(settings, client, whoosh_backend):
     search.rebuild()
-    Path(settings.SEARCH_INDEX_DIR, search.LOCK_FILE).unlink()
-    Path(settings.SEARCH_INDEX_DIR, search.LOCK_FILE).mkdir()
+    Path(settings.SEARCH_INDEX_DIR, whoosh_search.LOCK_FILE).unlink()
+    Path(settings.SEARCH_INDEX_DIR, whoosh_search.LOCK_FILE).mkdir()
     load_example(settings.CONTENT_DIR)
     settings.PUBLISH_FOLLOWUP_CHECK_SECONDS = 0
     settings.PUBLISH_FOLLOWUP_GRACE_SECONDS = 0
@@ -502,7 +503,7 @@ def test_leftover_index_files_are_removed_only_while_no_writer_runs(settings, wh
     (directory / "MAIN.tmp").mkdir()  # as a killed writer leaves it
     (directory / "MAIN.tmp" / "part.seg").write_bytes(b"half")
 
-    with search._write_lock(directory):  # a writer at work: its files are not touched
+    with whoosh_search._write_lock(directory):  # a writer at work: its files are not touched
         assert search.remove_leftover_files() == []
         assert (directory / "MAIN.tmp").is_dir()
 

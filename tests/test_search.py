@@ -22,6 +22,8 @@ from django.test import override_settings
 from monographs import editing, search
 from monographs.loading import parse_bytes, project_rows
 from monographs.models import Medicine
+from monographs.search import query, spelling
+from monographs.search import whoosh as whoosh_search
 from tests.factories import (
     BACLOFEN,
     load_baclofen,
@@ -148,7 +150,7 @@ def test_the_medicine_count_is_exact_with_and_without_deleted_documents(settings
     search.index_medicines(Medicine.objects.filter(slug="examplamide-00"))
 
     # Its documents are deleted but still in whoosh's frequencies: counted one by one.
-    with search._searcher() as searcher:
+    with whoosh_search._searcher() as searcher:
         assert searcher.reader().has_deletions()
     assert search.search("hair").total == 3
     assert search.search("hair loss").total == 3
@@ -236,17 +238,17 @@ def test_a_shared_brand_and_a_topic_show_each_medicines_part_about_it(settings, 
     # The same scores, and the same best part of each medicine, as the query
     # gives scoring every document.
     for words in ("Sharedbrand alcohol", "Sharedbrand hair loss", "Sharedbrand drowsy tablets"):
-        with search._searcher() as searcher:
-            terms = search.query_terms(words)
-            every_part = searcher.search(search.build_query(terms), limit=None)
+        with whoosh_search._searcher() as searcher:
+            terms = whoosh_search.query_terms(words)
+            every_part = searcher.search(whoosh_search.build_query(terms), limit=None)
             scores = {hit.docnum: round(hit.score, 9) for hit in every_part}
-            scope = search._named_medicines(searcher, words)
+            scope = whoosh_search._named_medicines(searcher, words)
             assert scope == ["examplamide-a", "examplamide-b", "examplamide-c"]
             best = {}
             for hit in every_part:
                 if hit["slug"] in scope:
                     best.setdefault(hit["slug"], hit.docnum)
-            ranked = search._GroupedHits(searcher, terms, 10, scope=scope)._scoped_parts()
+            ranked = whoosh_search._GroupedHits(searcher, terms, 10, scope=scope)._scoped_parts()
         assert [slug for slug, _ in ranked] == sorted(best, key=lambda s: -scores[best[s]])
         for slug, parts in ranked:
             assert parts[0][1] == best[slug], (words, slug)
@@ -281,11 +283,11 @@ def test_a_removed_medicines_name_and_a_topic_search_the_others(settings, whoosh
 def test_the_top_documents_are_those_whoosh_itself_finds_when_scores_tie(settings, whoosh_backend):
     # Twelve copies of one monograph: every part ties with eleven others.
     _index_examplamides(settings, 12)
-    with search._searcher() as searcher:
+    with whoosh_search._searcher() as searcher:
         for words in ("hair loss", "dose", "drowsy", "store", "examplamide alcohol"):
-            query = search.build_query(search.query_terms(words))
+            query = whoosh_search.build_query(whoosh_search.query_terms(words))
             for limit in (1, 5, 10, 30):
-                ours = search.top_documents(searcher, query, limit)
+                ours = whoosh_search.top_documents(searcher, query, limit)
                 stock = searcher.search(query, limit=limit)
                 assert [(round(s, 9), d) for s, d in ours.top_n] == [
                     (round(s, 9), d) for s, d in stock.top_n
@@ -453,8 +455,8 @@ def test_query_at_the_limit_is_searched(client, baclofen_index):
 
 
 def test_highlighting_escapes_the_text_before_marking_it():
-    snippet = search.highlight(
-        'Take <b onclick="x()">baclofen</b> & "water"', search.query_terms("baclofen")
+    snippet = whoosh_search.highlight(
+        'Take <b onclick="x()">baclofen</b> & "water"', whoosh_search.query_terms("baclofen")
     )
 
     assert str(snippet) == (
@@ -662,7 +664,7 @@ def test_a_second_writer_waits_for_the_first(settings, whoosh_backend):
             errors.append(error)
 
     # Another process (say, a gunicorn worker publishing) holds the write lock.
-    fd = os.open(settings.SEARCH_INDEX_DIR / search.LOCK_FILE, os.O_CREAT | os.O_RDWR)
+    fd = os.open(settings.SEARCH_INDEX_DIR / whoosh_search.LOCK_FILE, os.O_CREAT | os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         writer = threading.Thread(target=write, daemon=True)
@@ -733,17 +735,17 @@ def test_did_you_mean_looks_at_every_name_one_edit_from_the_typed_word():
         "".join(generator.choice("abcde") for _ in range(generator.randint(3, 16)))
         for _ in range(300)
     ]
-    vocabulary = search.file_spelling_words(names)
+    vocabulary = spelling.file_spelling_words(names)
     checked = 0
     for name in names:
         for typed in _one_edit_variants(name):
-            if len(typed) < search.SPELLING_MIN_LENGTH or typed[0] != name[0]:
+            if len(typed) < spelling.SPELLING_MIN_LENGTH or typed[0] != name[0]:
                 continue
             checked += 1
-            assert name in search._spelling_candidates(vocabulary, typed), (name, typed)
+            assert name in spelling.spelling_candidates(vocabulary, typed), (name, typed)
     assert checked > 10_000
     # ...while a typed word is compared with far fewer names than there are.
-    assert len(search._spelling_candidates(vocabulary, "baclofne")) < len(names) / 4
+    assert len(spelling.spelling_candidates(vocabulary, "baclofne")) < len(names) / 4
 
 
 def test_snippets_mark_every_word_that_stems_to_a_searched_term():
@@ -755,15 +757,15 @@ def test_snippets_mark_every_word_that_stems_to_a_searched_term():
     rows = project_rows(parse_file(BACLOFEN))
     meta = {"slug": "baclofen", "version_id": 1, "name": "Baclofen", "generic_name": "baclofen"}
     meta |= {"brands": [], "synonyms": [], "conditions": [], "atc_code": "", "drug_class": ""}
-    texts = [document["text"] for document in search._documents(meta, rows)][:25]
-    words = {word for text in texts for word in search._WORD_RE.findall(text)}
-    stems = sorted({stem for word in words if (stem := search._stem(word))})
+    texts = [document["text"] for document in whoosh_search._documents(meta, rows)][:25]
+    words = {word for text in texts for word in query.WORD_RE.findall(text)}
+    stems = sorted({stem for word in words if (stem := whoosh_search._stem(word))})
     assert len(stems) > 250
     for stem in stems:
         for text in texts:
             expected = [
                 (word.start(), word.end(), stem)
-                for word in search._WORD_RE.finditer(text)
-                if search._stem(word.group()) == stem
+                for word in query.WORD_RE.finditer(text)
+                if whoosh_search._stem(word.group()) == stem
             ]
-            assert search._matched_words(text, frozenset([stem])) == expected, (stem, text)
+            assert whoosh_search._matched_words(text, frozenset([stem])) == expected, (stem, text)

@@ -15,8 +15,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 
-from monographs import search, search_postgres
+from monographs import search
 from monographs.models import Medicine, SearchDocument, SearchLexeme, SearchMedicine
+from monographs.search import postgres as search_postgres
+from monographs.search import spelling
 from tests.conftest import database_is_postgresql
 from tests.factories import BACLOFEN, load_baclofen, load_files
 
@@ -98,7 +100,7 @@ def test_a_stray_marker_is_never_turned_into_markup():
     [("baclofn", "baclofen", 1), ("bacolfen", "baclofen", 1), ("baclophen", "baclofen", 2)],
 )
 def test_edit_distance_counts_insertions_deletions_changes_and_swaps(typed, known, distance):
-    assert search_postgres._edit_distance(typed, known) == distance
+    assert spelling.edit_distance(typed, known) == distance
 
 
 # --- On PostgreSQL ---------------------------------------------------------------------
@@ -169,7 +171,7 @@ def test_a_writer_waits_for_another_servers_writer_then_gives_up_loudly(settings
     if not database_is_postgresql():
         pytest.fail("this test needs a PostgreSQL test database: DATABASE_URL=postgres://...")
     settings.SEARCH_BACKEND = "postgres"
-    monkeypatch.setattr(search, "WRITE_LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(search_postgres, "WRITE_LOCK_TIMEOUT", 0.3)
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     # Another app server is re-indexing: it holds the writers' lock.

@@ -1,13 +1,14 @@
 """Full-text search in PostgreSQL: the search backend shared by several app servers.
 
-Imported only by search.py, which hands its public functions over to this
-module when ``settings.SEARCH_BACKEND`` is ``"postgres"`` (the default on a
-PostgreSQL database). The index is rows in the same database as the content
+The only module that uses PostgreSQL's full-text search; the package
+(monographs/search/__init__.py) chooses it when ``settings.SEARCH_BACKEND`` is
+``"postgres"`` (the default on a PostgreSQL database). The index is rows in
+the same database as the content
 (models.SearchMedicine, SearchDocument, SearchName, SearchWord, SearchLexeme;
 migrations 0003 and 0004), so a version published through any app server is
 found by every other one as soon as its transaction commits.
 
-It indexes exactly the documents search.py builds for whoosh (one per
+It indexes exactly the documents documents.py builds for whoosh (one per
 section, ``###`` part, side effect and interaction row) and answers with the
 same result types:
 
@@ -52,11 +53,27 @@ from django.db.models.functions import Lower
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-# search.py is the public interface; this module is its PostgreSQL half and
-# shares its result types, documents and word rules (private names included).
-from . import models
-from . import search as api
-from .loading import normalize_name
+from .. import models
+from ..loading import normalize_name
+from .base import (
+    BATCH_SIZE,
+    HITS_PER_MEDICINE,
+    STALE_DETAIL,
+    WRITE_LOCK_TIMEOUT,
+    ExactMatch,
+    Hit,
+    IndexBusy,
+    MedicineResult,
+    RebuildReport,
+    SearchBackend,
+    SearchResults,
+    SearchUnavailable,
+    Suggestion,
+    medicine_url,
+)
+from .documents import join, published_documents, version_documents
+from .query import MAX_QUERY_LENGTH, MAX_TERMS, WORD_RE, normalize_query, query_words
+from .spelling import SPELLING_MIN_LENGTH, edit_distance
 
 CONFIG = "english"
 # ts_rank's weights for D, C, B, A, in whoosh's proportions (names 6, headings 4,
@@ -92,10 +109,10 @@ _LEXEME = models.SearchLexeme._meta.db_table
 # --- Querying ------------------------------------------------------------------
 
 
-def search(query: str, page, per_page: int) -> api.SearchResults:
-    """search.search() on PostgreSQL."""
-    text = api.normalize_query(query)[: api.MAX_QUERY_LENGTH]
-    words = _query_words(text)
+def search(query: str, page, per_page: int) -> SearchResults:
+    """monographs.search.search() on PostgreSQL."""
+    text = normalize_query(query)[:MAX_QUERY_LENGTH]
+    words = query_words(text)
     spelling = _spelling_words(text)
     try:
         named = _exactly_named(text)
@@ -111,27 +128,17 @@ def search(query: str, page, per_page: int) -> api.SearchResults:
         result_page = Paginator(groups, per_page).get_page(page)
         total = len(groups)
     except DatabaseError as error:
-        raise api.SearchUnavailable(
+        raise SearchUnavailable(
             f"the search tables cannot be read ({type(error).__name__})"
         ) from error
-    return api.SearchResults(
+    return SearchResults(
         query=text,
-        terms=api.query_terms(text),
+        terms=tuple(words),
         page=result_page,
         total=total,
         exact=exact,
         suggestion=suggestion,
     )
-
-
-def _query_words(text: str) -> list[str]:
-    """The plain words of a query, question words dropped, each once, at most MAX_TERMS."""
-    words: list[str] = []
-    for word in api._WORD_RE.findall(text):
-        word = word.casefold()
-        if word not in api.QUESTION_WORDS and word not in words:
-            words.append(word)
-    return words[: api.MAX_TERMS]
 
 
 def _tsquery_sql(words: Sequence[str], joiner: str) -> str:
@@ -259,7 +266,7 @@ class _GroupedHits(Sequence):
         if not self._words or start >= stop:
             return []
         sql, params = _page_sql(self._words, self._frequencies, self._total, self._selective)
-        params += [stop - start, start, api.HITS_PER_MEDICINE]
+        params += [stop - start, start, HITS_PER_MEDICINE]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -284,8 +291,8 @@ class _GroupedHits(Sequence):
         return [self._medicine(slug, parts) for slug, parts in grouped.items()]
 
     @staticmethod
-    def _medicine(slug: str, parts: list[models.SearchDocument]) -> api.MedicineResult:
-        url = api.medicine_url(slug)
+    def _medicine(slug: str, parts: list[models.SearchDocument]) -> MedicineResult:
+        url = medicine_url(slug)
         hits = []
         seen = set()
         for document in parts:
@@ -293,7 +300,7 @@ class _GroupedHits(Sequence):
                 continue
             seen.add(document.anchor)
             hits.append(
-                api.Hit(
+                Hit(
                     section_key=document.section_key,
                     section=document.section,
                     heading=document.title,
@@ -305,7 +312,7 @@ class _GroupedHits(Sequence):
                     else SafeString(""),
                 )
             )
-        return api.MedicineResult(slug=slug, name=parts[0].medicine.name, url=url, hits=tuple(hits))
+        return MedicineResult(slug=slug, name=parts[0].medicine.name, url=url, hits=tuple(hits))
 
 
 def _headline(query: SearchQuery, pks: list[int] | None = None) -> Case | SearchHeadline:
@@ -350,24 +357,24 @@ def marked_snippet(headline: str, text: str) -> SafeString:
     return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
-def exact_match(query: str) -> api.ExactMatch | None:
-    """search.exact_match() on PostgreSQL."""
+def exact_match(query: str) -> ExactMatch | None:
+    """monographs.search.exact_match() on PostgreSQL."""
     try:
-        return _exact_match(api.normalize_query(query)[: api.MAX_QUERY_LENGTH])
+        return _exact_match(normalize_query(query)[:MAX_QUERY_LENGTH])
     except DatabaseError as error:
-        raise api.SearchUnavailable(type(error).__name__) from error
+        raise SearchUnavailable(type(error).__name__) from error
 
 
-def _exact_match(text: str) -> api.ExactMatch | None:
+def _exact_match(text: str) -> ExactMatch | None:
     return _exact_of(_exactly_named(text, limit=2))
 
 
-def _exact_of(named: list[tuple[str, str]]) -> api.ExactMatch | None:
+def _exact_of(named: list[tuple[str, str]]) -> ExactMatch | None:
     """The one medicine of ``named``, as an exact match; None for none or several."""
     if len(named) != 1:
         return None
     slug, name = named[0]
-    return api.ExactMatch(slug, name, api.medicine_url(slug))
+    return ExactMatch(slug, name, medicine_url(slug))
 
 
 def _exactly_named(text: str, limit: int | None = None) -> list[tuple[str, str]]:
@@ -408,11 +415,11 @@ class _NamedMedicines(Sequence):
 
 
 def did_you_mean(query: str) -> str | None:
-    """search.did_you_mean() on PostgreSQL."""
+    """monographs.search.did_you_mean() on PostgreSQL."""
     try:
-        return _did_you_mean(api.normalize_query(query)[: api.MAX_QUERY_LENGTH])
+        return _did_you_mean(normalize_query(query)[:MAX_QUERY_LENGTH])
     except DatabaseError as error:
-        raise api.SearchUnavailable(type(error).__name__) from error
+        raise SearchUnavailable(type(error).__name__) from error
 
 
 def _did_you_mean(text: str) -> str | None:
@@ -422,7 +429,7 @@ def _did_you_mean(text: str) -> str | None:
 
 
 def _spelling_words(text: str) -> list[str]:
-    return [word.casefold() for word in api._WORD_RE.findall(text)][: api.MAX_TERMS]
+    return [word.casefold() for word in WORD_RE.findall(text)][:MAX_TERMS]
 
 
 def _corrected(words: list[str], unknown: set[str]) -> str | None:
@@ -445,7 +452,7 @@ def _word_facts(spelling: list[str], searched: list[str]) -> tuple[set[str], dic
     for each word of ``searched`` how many parts hold it, and how many parts
     there are.
     """
-    spell = {word for word in spelling if len(word) >= api.SPELLING_MIN_LENGTH}
+    spell = {word for word in spelling if len(word) >= SPELLING_MIN_LENGTH}
     spell = {word for word in spell if not word.isdigit()}
     words = sorted(spell | set(searched))
     if not words:
@@ -496,31 +503,16 @@ def _closest_name_word(word: str) -> str | None:
         if (
             similarity >= MIN_SIMILARITY
             and candidate != word
-            and _edit_distance(word, candidate) <= MAX_EDITS
+            and edit_distance(word, candidate) <= MAX_EDITS
         ):
             return candidate
     return None
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """Insertions, deletions, substitutions and swaps of neighbours turning a into b."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def suggest(prefix: str, limit: int) -> list[api.Suggestion]:
-    """search.suggest() on PostgreSQL: names, generic names and brands, not synonyms."""
-    words = [w.casefold() for w in api._WORD_RE.findall(api.normalize_query(prefix))]
-    words = words[: api.MAX_TERMS]
+def suggest(prefix: str, limit: int) -> list[Suggestion]:
+    """monographs.search.suggest() on PostgreSQL: names, generic names and brands, not synonyms."""
+    words = [w.casefold() for w in WORD_RE.findall(normalize_query(prefix))]
+    words = words[:MAX_TERMS]
     if not words or len(words[-1]) < 2:
         return []
     typed = " ".join(words)
@@ -539,11 +531,9 @@ def suggest(prefix: str, limit: int) -> list[api.Suggestion]:
     try:
         found = list(names.select_related("medicine")[:limit])
     except DatabaseError as error:
-        raise api.SearchUnavailable(type(error).__name__) from error
+        raise SearchUnavailable(type(error).__name__) from error
     return [
-        api.Suggestion(
-            name.label, name.kind, name.medicine.name, api.medicine_url(name.medicine.slug)
-        )
+        Suggestion(name.label, name.kind, name.medicine.name, medicine_url(name.medicine.slug))
         for name in found
     ]
 
@@ -557,40 +547,38 @@ def _write_transaction():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)",
-            [f"{int(api.WRITE_LOCK_TIMEOUT * 1000)}ms"],
+            [f"{int(WRITE_LOCK_TIMEOUT * 1000)}ms"],
         )
         try:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK_KEY])
         except OperationalError as error:
-            raise api.IndexBusy(
-                "another process has been writing the search index too long"
-            ) from error
+            raise IndexBusy("another process has been writing the search index too long") from error
         yield
 
 
 def index_medicines(medicines: Iterable[models.Medicine]) -> int:
-    """search.index_medicines() on PostgreSQL."""
+    """monographs.search.index_medicines() on PostgreSQL."""
     slugs = sorted({medicine.slug for medicine in medicines})
     if not slugs:
         return 0
     count = 0
     with _write_transaction():
         _delete_medicines(slugs)
-        for start in range(0, len(slugs), api.BATCH_SIZE):
-            batch = models.Medicine.objects.filter(slug__in=slugs[start : start + api.BATCH_SIZE])
-            count += _store(api.published_documents(batch))
+        for start in range(0, len(slugs), BATCH_SIZE):
+            batch = models.Medicine.objects.filter(slug__in=slugs[start : start + BATCH_SIZE])
+            count += _store(published_documents(batch))
     return count
 
 
 def remove_medicine(slug: str) -> None:
-    """search.remove_medicine() on PostgreSQL."""
+    """monographs.search.remove_medicine() on PostgreSQL."""
     with _write_transaction():
         _delete_medicines([slug])
 
 
-def rebuild(progress: Callable[[int, int], None] | None = None) -> api.RebuildReport:
-    """search.rebuild() on PostgreSQL: one transaction, so searches see the old index until
-    the new one commits."""
+def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+    """monographs.search.rebuild() on PostgreSQL: one transaction, so searches see the old
+    index until the new one commits."""
     started = time.perf_counter()
     medicines = models.Medicine.objects.published().order_by("slug")
     pks = list(medicines.values_list("pk", flat=True))
@@ -599,25 +587,25 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> api.RebuildRe
         _delete_everything()
         if progress:
             progress(0, len(pks))
-        for start in range(0, len(pks), api.BATCH_SIZE):
-            batch = models.Medicine.objects.filter(pk__in=pks[start : start + api.BATCH_SIZE])
-            pairs = list(api.published_documents(batch))
+        for start in range(0, len(pks), BATCH_SIZE):
+            batch = models.Medicine.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
+            pairs = list(published_documents(batch))
             documents += _store(pairs)
             done += len(pairs)
             if progress:
                 progress(done, len(pks))
-    return api.RebuildReport(done, documents, time.perf_counter() - started)
+    return RebuildReport(done, documents, time.perf_counter() - started)
 
 
 def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False) -> int:
-    """search.index_documents() on PostgreSQL."""
+    """monographs.search.index_documents() on PostgreSQL."""
     count = 0
     with _write_transaction():
         if replace:
             _delete_everything()
         for meta, rows in pairs:
             _delete_medicines([meta["slug"]])
-            count += _store([(meta, api.version_documents(meta, rows))])
+            count += _store([(meta, version_documents(meta, rows))])
     return count
 
 
@@ -752,7 +740,7 @@ def _document_values(medicine_id: int, position: int, document: dict) -> tuple:
         document["anchor"],
         _without_markers(document.get("text", "")),
         *(
-            _plain_words(api._join(document.get(field, "") for field in fields))
+            _plain_words(join(document.get(field, "") for field in fields))
             for _, fields in VECTOR_CLASSES
         ),
     )
@@ -782,7 +770,7 @@ def _plain_words(text: str) -> str:
     PostgreSQL's own parser reads "levodopa/carbidopa" as a file path and
     "nhs.uk/x" as an address, single tokens no query word would match.
     """
-    return " ".join(api._WORD_RE.findall(text))
+    return " ".join(WORD_RE.findall(text))
 
 
 def _every_word(documents: list[dict]) -> str:
@@ -791,7 +779,7 @@ def _every_word(documents: list[dict]) -> str:
     texts = [seen_names]
     for document in documents:
         texts += [document.get(field, "") for field in fields if field != "names"]
-    return api._join(texts)
+    return join(texts)
 
 
 def _name_rows(medicine_id: int, meta: dict, overview: dict) -> list[models.SearchName]:
@@ -807,7 +795,7 @@ def _name_rows(medicine_id: int, meta: dict, overview: dict) -> list[models.Sear
             label=label,
             kind=kind,
             normalized=normalized,
-            words=f" {' '.join(api._WORD_RE.findall(label.casefold()))} ",
+            words=f" {' '.join(WORD_RE.findall(label.casefold()))} ",
         )
         for normalized, (label, kind) in rows.items()
         if normalized
@@ -826,7 +814,7 @@ def _without_markers(text: str) -> str:
 
 
 def index_status() -> dict:
-    """search.index_status() on PostgreSQL: the index is current when every published
+    """monographs.search.index_status() on PostgreSQL: the index is current when every published
     version, and nothing else, is indexed."""
     try:
         indexed = dict(models.SearchMedicine.objects.values_list("slug", "version_pk"))
@@ -844,7 +832,40 @@ def index_status() -> dict:
         noun = "medicine differs" if len(differing) == 1 else "medicines differ"
         return {
             "ok": False,
-            "detail": f"{api.STALE_DETAIL}: {len(differing)} {noun} from the database",
+            "detail": f"{STALE_DETAIL}: {len(differing)} {noun} from the database",
         }
     noun = "medicine" if len(indexed) == 1 else "medicines"
     return {"ok": True, "detail": f"{len(indexed)} {noun} indexed in PostgreSQL"}
+
+
+class PostgresBackend(SearchBackend):
+    """The backend interface over this module's functions."""
+
+    name = "postgres"
+
+    def search(self, query, page, per_page):
+        return search(query, page, per_page)
+
+    def exact_match(self, query):
+        return exact_match(query)
+
+    def did_you_mean(self, query):
+        return did_you_mean(query)
+
+    def suggest(self, prefix, limit):
+        return suggest(prefix, limit)
+
+    def index_medicines(self, medicines):
+        return index_medicines(medicines)
+
+    def remove_medicine(self, slug):
+        return remove_medicine(slug)
+
+    def rebuild(self, progress=None):
+        return rebuild(progress)
+
+    def index_documents(self, pairs, *, replace=False):
+        return index_documents(pairs, replace=replace)
+
+    def index_status(self):
+        return index_status()

@@ -1,27 +1,12 @@
-"""Full-text search over the published monographs: the only module that imports whoosh.
+"""The whoosh search backend: an index of files in ``settings.SEARCH_INDEX_DIR``.
 
-Two backends stand behind one interface, chosen by ``settings.SEARCH_BACKEND``:
-``"whoosh"``, this module's own index of files in ``settings.SEARCH_INDEX_DIR``
-(one server, any database), and ``"postgres"``, tables in the database itself
-(search_postgres.py, imported only from here; the default on PostgreSQL, and
-what several app servers need, as they then share one index). Both index the
-same documents, built here, and return the same result types. For whoosh this
-module owns the index: its schema, building it from the published versions in
-the database, keeping it in step when versions are published, and answering
-queries. Everything outside talks to search through this narrow interface:
+The only module that imports whoosh. One server, any database. It owns the
+index: its schema, building it from the documents documents.py makes of the
+published versions, keeping it in step when versions are published, and
+answering queries with the result types of base.py.
 
-- ``index_medicines(medicines)``: re-index some medicines from their published
-  versions (a medicine with none leaves the index);
-- ``remove_medicine(slug)``; ``rebuild(progress=None)``: the whole index anew;
-  ``remove_leftover_files()``: what a killed writer left (whoosh);
-- ``search(query, page)`` → ``SearchResults``; ``exact_match(query)``;
-  ``suggest(prefix)``; ``did_you_mean(query)``; ``index_status()`` for /healthz.
-
-The index holds one document per section of each published version, one per
-``###`` part of a section, and one per side effect and per interaction row, so
-that "hair loss" lands on the side effects and "lithium" on the interactions.
-The medicine's names, brands, synonyms, conditions and ATC code weigh most, then
-headings, then the body text (English stemming throughout).
+The medicine's names, brands, synonyms, conditions and ATC code weigh most,
+then headings, then the body text (English stemming throughout).
 
 Patients' text never reaches a query parser: it is cut into plain words by the
 analyser and the query is built from Term objects, so ``title:*``, ``AND``,
@@ -29,8 +14,7 @@ analyser and the query is built from Term objects, so ``title:*``, ``AND``,
 only ever offered as "did you mean"; only an exact name, brand or synonym
 match of the whole query may go straight to a monograph. A name several
 medicines share lists those medicines. A query that names a medicine and asks
-something more ("baclofen alcohol") is answered from that medicine alone (the
-whoosh backend; PostgreSQL ranks the named medicine first instead).
+something more ("baclofen alcohol") is answered from that medicine alone.
 
 Only one process writes at a time: every write holds an exclusive ``flock`` on
 a file in the index folder (gunicorn runs several workers, and whoosh's own
@@ -42,7 +26,6 @@ transaction records which published version of each medicine is indexed, so
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import errno
 import fcntl
 import functools
@@ -54,15 +37,12 @@ import re
 import shutil
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
-from django.urls import reverse
+from django.core.paginator import Paginator
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 from whoosh import collectors, writing
@@ -74,34 +54,46 @@ from whoosh.matching.wrappers import WrappingMatcher
 from whoosh.query import And, Or, Prefix, Term
 from whoosh.scoring import BM25F, BM25FScorer
 
-from . import models
-from .loading import normalize_name
-from .parsing import BANDS, DOSING_LABEL_NAMES, SECTIONS, make_anchor
+from .. import models
+from ..loading import normalize_name
+from .base import (
+    BATCH_SIZE,
+    HITS_PER_MEDICINE,
+    PER_PAGE,
+    STALE_DETAIL,
+    SUGGESTIONS,
+    WRITE_LOCK_TIMEOUT,
+    ExactMatch,
+    Hit,
+    IndexBusy,
+    MedicineResult,
+    RebuildReport,
+    SearchBackend,
+    SearchResults,
+    SearchUnavailable,
+    Suggestion,
+    medicine_url,
+)
+from .documents import published_documents, version_documents
+from .query import MAX_QUERY_LENGTH, MAX_TERMS, QUESTION_WORDS, WORD_RE, normalize_query
+from .spelling import (
+    SPELLING_MIN_LENGTH,
+    SPELLING_PREFIX,
+    file_spelling_words,
+    spelling_candidates,
+    within_one_edit,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_QUERY_LENGTH = 200
-MAX_TERMS = 12
-PER_PAGE = 10
-# A medicine's result shows its best section and at most this many others.
-HITS_PER_MEDICINE = 3
-SUGGESTIONS = 8
-# Searches to fill one page of results (see _GroupedHits.__getitem__).
 MAX_SEARCH_ROUNDS = 8
-# Medicines read from the database at a time while indexing.
-BATCH_SIZE = 200
-# Did-you-mean looks only at words starting with the same letter(s): most typos
-# are not in the first letter, and it keeps the look-up to a small slice of the
-# vocabulary. One edit only: two-edit fuzzy terms cost ~0.5-0.8 s at 10,000
-# monographs.
-SPELLING_PREFIX = 1
-SPELLING_MIN_LENGTH = 4
+# Searches to fill one page of results (see _GroupedHits.__getitem__).
+# One edit only for did-you-mean: two-edit fuzzy terms cost ~0.5-0.8 s at
+# 10,000 monographs.
 # A query that names medicines is answered from them (see _named_medicines);
 # a name word shared by more medicines than this is too vague to narrow by.
 NAME_SCOPE_LIMIT = 500
 SNIPPET_CHARS = 220
-# A second writer waits this long for the first before giving up loudly.
-WRITE_LOCK_TIMEOUT = 600.0
 LOCK_FILE = "druginfo-write.lock"
 STATE_FILE = "druginfo-indexed.json"
 
@@ -120,37 +112,9 @@ FIELD_BOOSTS = (
     ("body", 1.0),
 )
 
-# Words patients use for a section that its heading does not contain.
-SECTION_ALIASES = {
-    "takeaways": "summary key points important",
-    "uses": "used for treat treats treatment",
-    "before": "before taking precautions warnings cautions",
-    "interactions": "interactions other medicines mixing together combining",
-    "dosage": "dose doses dosing how much often take taking amount",
-    "overdose": "overdose overdosed poisoning too",
-    "stopping": "stop stopping withdrawal coming off",
-    "side_effects": "side effects adverse reactions",
-    "storage": "storage store keep temperature fridge heat expiry dispose",
-    "contents": "contents ingredients excipients generic",
-    "faqs": "questions",
-}
-# Structured parts whose items are indexed one by one instead (side-effect
-# bands, interaction tables); references are not what patients search for.
-SKIPPED_BLOCK_KINDS = frozenset({"band", "major_interactions", "minor_interactions"})
-SKIPPED_SECTIONS = frozenset({"references"})
-
 # English (Snowball/Porter2) stemming: the older Porter stemmer makes
 # "generic" and "general" one word.
 ANALYZER = RegexTokenizer() | LowercaseFilter() | StopFilter() | StemFilter(lang="en")
-# Words of a patient's question that say nothing about its subject. Dropped
-# from queries only: "what" is in the heading "What it is and what it is used
-# for" and would pull every question there.
-QUESTION_WORDS = frozenset(
-    {"what", "whats", "how", "why", "which", "who", "whom", "does", "do", "did", "should"}
-    | {"would", "could", "about", "i", "me", "my", "im"}
-)
-# The labels of a dosing card are its sub-headings ("Maximum dose").
-DOSING_ALIASES = tuple(name for name in DOSING_LABEL_NAMES if name not in {"Who", "Route", "Notes"})
 
 
 class _SharedIdfBM25F(BM25F):
@@ -227,113 +191,15 @@ SCHEMA = Schema(
 
 SEARCHED_FIELDS = tuple(field for field, _ in FIELD_BOOSTS)
 BODY_BOOST = dict(FIELD_BOOSTS)["body"]
-_WORD_RE = re.compile(r"\w+(?:\.?\w+)*")
-
-
-class SearchUnavailable(Exception):
-    """The index is missing or cannot be read; the caller shows a polite page."""
-
-
-class IndexBusy(Exception):
-    """Another writer held the index for longer than WRITE_LOCK_TIMEOUT."""
-
-
-# --- Results -----------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Hit:
-    """One part of a medicine that matched: a section, a ``###`` part or an item."""
-
-    section_key: str
-    section: str
-    heading: str
-    anchor: str
-    url: str
-    snippet: SafeString
-
-
-@dataclasses.dataclass(frozen=True)
-class MedicineResult:
-    slug: str
-    name: str
-    url: str
-    hits: tuple[Hit, ...]
-
-    @property
-    def best(self) -> Hit:
-        return self.hits[0]
-
-    @property
-    def more(self) -> tuple[Hit, ...]:
-        return self.hits[1:]
-
-
-@dataclasses.dataclass(frozen=True)
-class ExactMatch:
-    slug: str
-    name: str
-    url: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SearchResults:
-    """What a search found: a page of medicines, the total, and any way onwards."""
-
-    query: str
-    terms: tuple[str, ...]
-    page: Page
-    total: int
-    # The one medicine whose name, brand or synonym is exactly the query.
-    exact: ExactMatch | None
-    # A corrected query built from the index's own names; never acted on.
-    suggestion: str | None
-
-    @property
-    def medicines(self) -> list[MedicineResult]:
-        return list(self.page.object_list)
-
-
-@dataclasses.dataclass(frozen=True)
-class Suggestion:
-    """A name to offer while the patient types: the medicine's own, a generic or a brand."""
-
-    label: str
-    kind: str  # "name", "generic" or "brand"
-    medicine: str
-    url: str
-
-
-@dataclasses.dataclass(frozen=True)
-class RebuildReport:
-    medicines: int
-    documents: int
-    seconds: float
-
-    def summary(self) -> str:
-        noun = "medicine" if self.medicines == 1 else "medicines"
-        docs = "document" if self.documents == 1 else "documents"
-        return f"{self.medicines} {noun}, {self.documents} {docs} indexed in {self.seconds:.1f} s"
 
 
 # --- Querying ----------------------------------------------------------------
 
 
-def normalize_query(text: str) -> str:
-    """Patient text made safe to search: NFKC, no control or format characters, one space.
-
-    Control characters, NULs, bidirectional marks and unassigned code points
-    become spaces; what remains is stripped and its whitespace collapsed.
-    """
-    text = unicodedata.normalize("NFKC", text or "")
-    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
-    return " ".join(text.split())
-
-
 def query_terms(text: str) -> tuple[str, ...]:
     """The stemmed search terms of ``text``: words only, stop words dropped, at most MAX_TERMS."""
     terms: list[str] = []
-    words = [w for w in _WORD_RE.findall(normalize_query(text)) if w.lower() not in QUESTION_WORDS]
+    words = [w for w in WORD_RE.findall(normalize_query(text)) if w.lower() not in QUESTION_WORDS]
     for token in ANALYZER(" ".join(words)[: MAX_QUERY_LENGTH * 2]):
         if token.text not in terms:
             terms.append(token.text)
@@ -350,8 +216,6 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
     counts every matching medicine. Raises SearchUnavailable when there is no
     usable index. Changes nothing.
     """
-    if postgres := _postgres_backend():
-        return postgres.search(query, page, per_page)
     text = normalize_query(query)[:MAX_QUERY_LENGTH]
     terms = query_terms(text)
     with _searcher() as searcher:
@@ -405,7 +269,7 @@ def _named_medicines(searcher, text: str) -> list[str] | None:
     with nothing more is searched everywhere if other monographs mention it.
     """
     reader = searcher.reader()
-    words = {word.casefold() for word in _WORD_RE.findall(text)[:MAX_TERMS]}
+    words = {word.casefold() for word in WORD_RE.findall(text)[:MAX_TERMS]}
     named: set[str] = set()
     mentioned_elsewhere = False
     for word in words:
@@ -809,7 +673,7 @@ def _matched_words(text: str, terms: frozenset[str]) -> list[tuple[int, int, str
 
 @functools.lru_cache(maxsize=1_000)
 def _candidate_words(terms: frozenset[str]) -> re.Pattern:
-    """The words (as _WORD_RE cuts them) that may stem to one of ``terms``.
+    """The words (as WORD_RE cuts them) that may stem to one of ``terms``.
 
     The stemmer rewrites at most the last few letters of a word, so a word
     stems to a term only if it starts as the term does but for its last three
@@ -818,7 +682,7 @@ def _candidate_words(terms: frozenset[str]) -> re.Pattern:
     """
     prefixes = sorted({term[: max(1, len(term) - 3)] for term in terms})
     alternatives = "|".join(map(re.escape, prefixes))
-    # Where _WORD_RE starts a word: not after a letter, nor after "x." inside one.
+    # Where WORD_RE starts a word: not after a letter, nor after "x." inside one.
     return re.compile(rf"(?<!\w)(?<!\w\.)(?:{alternatives})\w*(?:\.?\w+)*", re.IGNORECASE)
 
 
@@ -851,8 +715,6 @@ def exact_match(query: str) -> ExactMatch | None:
     Cheap: the search page asks it first and goes straight to the monograph.
     A name one letter away is never an exact match.
     """
-    if postgres := _postgres_backend():
-        return postgres.exact_match(query)
     with _searcher() as searcher:
         return _exact_match(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
 
@@ -884,15 +746,13 @@ def did_you_mean(query: str) -> str | None:
     The candidates come from the index's own vocabulary of names and
     conditions. The answer is only ever offered to the patient as a link.
     """
-    if postgres := _postgres_backend():
-        return postgres.did_you_mean(query)
     with _searcher() as searcher:
         return _did_you_mean(searcher, normalize_query(query)[:MAX_QUERY_LENGTH])
 
 
 def _did_you_mean(searcher, text: str) -> str | None:
     reader = searcher.reader()
-    words = [word.casefold() for word in _WORD_RE.findall(text)][:MAX_TERMS]
+    words = [word.casefold() for word in WORD_RE.findall(text)][:MAX_TERMS]
     changed = False
     corrected = []
     for word in words:
@@ -918,9 +778,9 @@ def _closest_name_word(searcher, word: str) -> str | None:
     reader = searcher.reader()
     candidates = [
         candidate
-        for candidate in _spelling_candidates(_spelling_vocabulary(searcher), word)
+        for candidate in spelling_candidates(_spelling_vocabulary(searcher), word)
         if candidate[:SPELLING_PREFIX] == word[:SPELLING_PREFIX]
-        and _within_one_edit(word, candidate)
+        and within_one_edit(word, candidate)
     ]
     # Deleted documents keep their words in the vocabulary until segments merge:
     # suggest only words some live document still has.
@@ -929,29 +789,6 @@ def _closest_name_word(searcher, word: str) -> str | None:
         if not searcher.search(Term("spell", candidate), limit=1).is_empty():
             return candidate
     return None
-
-
-def _half(length: int) -> int:
-    """How many letters at either end of a word of ``length`` one edit leaves alone on one side.
-
-    One edit (or a swap of neighbours) changes the letters at one or two
-    neighbouring places, so either the first or the last ``length // 2 - 1``
-    letters of the word are those of the word it came from.
-    """
-    return length // 2 - 1
-
-
-def _spelling_candidates(vocabulary: dict, word: str) -> set[str]:
-    """Words of the vocabulary that may be one edit from ``word`` (checked by the caller)."""
-    found: set[str] = set()
-    for length in (len(word) - 1, len(word), len(word) + 1):
-        half = _half(length)
-        if half < 2:
-            found.update(vocabulary.get(("length", length, word[:SPELLING_PREFIX]), ()))
-            continue
-        found.update(vocabulary.get(("start", length, word[:half]), ()))
-        found.update(vocabulary.get(("end", length, word[-half:]), ()))
-    return found
 
 
 def _kept(searcher, name: str, make: Callable[[], object]):
@@ -992,43 +829,6 @@ def _spelling_vocabulary(searcher) -> dict[tuple, list[str]]:
     )
 
 
-def file_spelling_words(words: Iterable[str]) -> dict[tuple, list[str]]:
-    """File each word under its start and its end (short words under their first letters)."""
-    vocabulary: dict[tuple, list[str]] = {}
-    for word in words:
-        half = _half(len(word))
-        if half < 2:
-            keys = [("length", len(word), word[:SPELLING_PREFIX])]
-        else:
-            keys = [("start", len(word), word[:half]), ("end", len(word), word[-half:])]
-        for key in keys:
-            vocabulary.setdefault(key, []).append(word)
-    return vocabulary
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """True when b is a from one insertion, deletion, substitution or swap of neighbours."""
-    if a == b:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return True
-        return (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    if abs(len(a) - len(b)) != 1:
-        return False
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    for i in range(len(short)):
-        if short[i] != long[i]:
-            return short[i:] == long[i + 1 :]
-    return True
-
-
 def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
     """Names and brands that start with what the patient has typed so far.
 
@@ -1036,9 +836,7 @@ def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
     may be the start of one. Fewer than two letters give nothing. Raises
     SearchUnavailable when there is no usable index.
     """
-    if postgres := _postgres_backend():
-        return postgres.suggest(prefix, limit)
-    words = [word.casefold() for word in _WORD_RE.findall(normalize_query(prefix))][:MAX_TERMS]
+    words = [word.casefold() for word in WORD_RE.findall(normalize_query(prefix))][:MAX_TERMS]
     if not words or len(words[-1]) < 2:
         return []
     typed = " ".join(words)
@@ -1053,7 +851,7 @@ def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
             fields = hit.fields()
             url = medicine_url(fields["slug"])
             for label, kind in fields["labels"]:
-                label_words = _WORD_RE.findall(label.casefold())
+                label_words = WORD_RE.findall(label.casefold())
                 if not _words_match(words, label_words):
                     continue
                 rank = 0 if " ".join(label_words).startswith(typed) else 1
@@ -1070,22 +868,6 @@ def _words_match(typed: list[str], label_words: list[str]) -> bool:
     return all(word in label_words for word in whole) and any(
         word.startswith(last) for word in label_words
     )
-
-
-def medicine_url(slug: str) -> str:
-    return reverse("monographs:detail", kwargs={"slug": slug})
-
-
-# --- The backend -------------------------------------------------------------
-
-
-def _postgres_backend():
-    """The PostgreSQL backend module when settings.SEARCH_BACKEND is "postgres", else None."""
-    if settings.SEARCH_BACKEND != "postgres":
-        return None
-    from . import search_postgres
-
-    return search_postgres
 
 
 # --- The searcher ------------------------------------------------------------
@@ -1141,8 +923,6 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
     any other writer; the index and its record of indexed versions change in
     one locked transaction.
     """
-    if postgres := _postgres_backend():
-        return postgres.index_medicines(medicines)
     slugs = sorted({medicine.slug for medicine in medicines})
     if not slugs:
         return 0
@@ -1154,18 +934,16 @@ def index_medicines(medicines: Iterable[models.Medicine]) -> int:
         # In batches: a large load publishes thousands of versions at once.
         for start in range(0, len(slugs), BATCH_SIZE):
             batch = models.Medicine.objects.filter(slug__in=slugs[start : start + BATCH_SIZE])
-            for version in _published_versions(batch):
-                for document in _documents(_version_meta(version), _version_rows(version)):
+            for meta, documents in published_documents(batch):
+                for document in _with_medicine_terms(documents):
                     writer.add_document(**document)
                     count += 1
-                state[version.medicine.slug] = version.pk
+                state[meta["slug"]] = meta["version_id"]
     return count
 
 
 def remove_medicine(slug: str) -> None:
     """Take every document of the medicine ``slug`` out of the index."""
-    if postgres := _postgres_backend():
-        return postgres.remove_medicine(slug)
     with _write_transaction() as (writer, state):
         writer.delete_by_term("slug", slug)
         state.pop(slug, None)
@@ -1177,8 +955,6 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
     Searches keep using the old index until the new one is committed in one go.
     ``progress(done, total)`` is called as medicines are indexed.
     """
-    if postgres := _postgres_backend():
-        return postgres.rebuild(progress)
     started = time.perf_counter()
     medicines = models.Medicine.objects.published().order_by("slug")
     total = medicines.count()
@@ -1191,11 +967,11 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
         pks = list(medicines.values_list("pk", flat=True))
         for start in range(0, len(pks), BATCH_SIZE):
             batch = models.Medicine.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
-            for version in _published_versions(batch):
-                for document in _documents(_version_meta(version), _version_rows(version)):
+            for meta, parts in published_documents(batch):
+                for document in _with_medicine_terms(parts):
                     writer.add_document(**document)
                     documents += 1
-                state[version.medicine.slug] = version.pk
+                state[meta["slug"]] = meta["version_id"]
                 done += 1
             if progress:
                 progress(done, total)
@@ -1213,7 +989,7 @@ def remove_leftover_files() -> list[str]:
     files the current table of contents names. Nothing to do for PostgreSQL.
     """
     directory = Path(settings.SEARCH_INDEX_DIR)
-    if _postgres_backend() or not whoosh_index.exists_in(str(directory)):
+    if not whoosh_index.exists_in(str(directory)):
         return []
     try:
         with _write_lock(directory, timeout=0):
@@ -1240,8 +1016,6 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
     brands, synonyms and conditions; ``rows`` is what loading.project_rows()
     returns. For benchmarks that index more monographs than they load.
     """
-    if postgres := _postgres_backend():
-        return postgres.index_documents(pairs, replace=replace)
     count = 0
     with _write_transaction(replace=replace) as (writer, state):
         if replace:
@@ -1253,12 +1027,6 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
                 count += 1
             state[meta["slug"]] = meta["version_id"]
     return count
-
-
-# Re-indexing medicine by medicine costs about 0.1 s each: fine for an editor's
-# publish or a day's content changes, too slow inside a bulk first load of
-# thousands, where one `rebuild_index` afterwards is far quicker (followups.py).
-PUBLISH_REINDEX_LIMIT = 200
 
 
 @contextmanager
@@ -1340,269 +1108,28 @@ def _write_state(directory: Path, state: dict[str, int]) -> None:
 # --- Documents ---------------------------------------------------------------
 
 
-def published_documents(medicines) -> Iterator[tuple[dict, list[dict]]]:
-    """``(meta, documents)`` of the published version of each of ``medicines`` (a queryset).
-
-    The same documents the whoosh index holds, for the PostgreSQL backend.
-    """
-    for version in _published_versions(medicines):
-        meta = _version_meta(version)
-        yield meta, _documents(meta, _version_rows(version))
-
-
-def version_documents(meta: dict, rows: dict) -> list[dict]:
-    """The documents of one medicine version given as ``(meta, rows)`` (see index_documents)."""
-    return _documents(meta, rows)
-
-
-def _published_versions(medicines):
-    """The published versions of ``medicines`` with every row the documents need."""
-    return (
-        models.Version.objects.filter(
-            pk__in=medicines.filter(published_version__isnull=False).values("published_version_id")
-        )
-        .select_related("medicine")
-        .defer("source_text")
-        .prefetch_related(
-            Prefetch(
-                "sections",
-                queryset=models.Section.objects.exclude(key__in=SKIPPED_SECTIONS)
-                .defer("quick_answer_html", "intro_html")
-                .prefetch_related(
-                    Prefetch(
-                        "blocks",
-                        queryset=models.Block.objects.exclude(kind__in=SKIPPED_BLOCK_KINDS).defer(
-                            "html"
-                        ),
-                    )
-                ),
-            ),
-            Prefetch("side_effects", queryset=models.SideEffect.objects.defer("html")),
-            Prefetch(
-                "interactions",
-                queryset=models.Interaction.objects.defer("effect_html", "action_html"),
-            ),
-            Prefetch("takeaways", queryset=models.Takeaway.objects.defer("html")),
-            Prefetch("alerts", queryset=models.Alert.objects.defer("html")),
-        )
-    )
-
-
-def _version_meta(version: models.Version) -> dict:
-    return {
-        "slug": version.medicine.slug,
-        "version_id": version.pk,
-        "name": version.name,
-        "generic_name": version.generic_name,
-        "atc_code": version.atc_code,
-        "drug_class": version.drug_class,
-        "brands": list(version.brands),
-        "synonyms": list(version.synonyms),
-        "conditions": list(version.conditions),
-    }
-
-
-def _version_rows(version: models.Version) -> dict:
-    """The rows of a stored version in the shape loading.project_rows() gives."""
-    return {
-        "sections": [
-            {
-                "key": section.key,
-                "title": section.title,
-                "anchor": section.anchor,
-                "quick_answer_text": section.quick_answer_text,
-                "intro_text": section.intro_text,
-                "blocks": [
-                    {"title": b.title, "anchor": b.anchor, "kind": b.kind, "text": b.text}
-                    for b in section.blocks.all()
-                ],
-            }
-            for section in version.sections.all()
-        ],
-        "side_effects": [{"band": e.band, "text": e.text} for e in version.side_effects.all()],
-        "interactions": [
-            {
-                "severity": i.severity,
-                "medicine": i.medicine,
-                "examples": list(i.examples),
-                "effect_text": i.effect_text,
-                "action_text": i.action_text,
-            }
-            for i in version.interactions.all()
-        ],
-        "takeaways": [{"text": t.text} for t in version.takeaways.all()],
-        "alerts": [{"kind": a.kind, "text": a.text} for a in version.alerts.all()],
-    }
-
-
-_SECTION_TITLES = {spec.key: spec.heading for spec in SECTIONS}
-_SECTION_ANCHORS = {spec.key: spec.anchor for spec in SECTIONS}
-_BAND_NAMES = {band.key: band.name for band in BANDS}
-_BAND_MEANINGS = {band.key: band.meaning for band in BANDS}
-
-
 def _documents(meta: dict, rows: dict) -> list[dict]:
-    """The index documents of one medicine version: sections, their parts, items.
+    """The index documents of one medicine version (documents.version_documents), with
+    ``medicine_terms`` on the overview: every distinct word indexed for the medicine, so
+    that medicines can be counted cheaply."""
+    return _with_medicine_terms(version_documents(meta, rows))
 
-    The overview document also gets ``medicine_terms``: every distinct word
-    indexed for the medicine, so that medicines can be counted cheaply.
-    """
-    documents = list(_parts(meta, rows))
+
+def _with_medicine_terms(documents: list[dict]) -> list[dict]:
     terms = set()
     for document in documents:
         for field in ("heading", "aliases", "items", "body", "conditions"):
             if document.get(field):
                 terms.update(token.text for token in ANALYZER(document[field]))
-    terms.update(token.text for token in ANALYZER(documents[0]["names"]))
+    if documents:
+        terms.update(token.text for token in ANALYZER(documents[0]["names"]))
     for document in documents:
         if document["kind"] == "overview":
             document["medicine_terms"] = " ".join(sorted(terms))
     return documents
 
 
-def _parts(meta: dict, rows: dict) -> Iterator[dict]:
-    slug = meta["slug"]
-    names = [meta["name"], meta["generic_name"], *meta["brands"], *meta["synonyms"]]
-    common = {
-        "slug": slug,
-        "version_id": meta["version_id"],
-        "medicine": meta["name"],
-        "names": " ".join(names),
-    }
-    number = 0
-
-    def document(**fields) -> dict:
-        nonlocal number
-        number += 1
-        return {**common, "doc_id": f"{slug}:{number}", **fields}
-
-    for section in rows["sections"]:
-        key = section["key"]
-        if key in SKIPPED_SECTIONS:
-            continue
-        parts = [section.get("quick_answer_text", ""), section.get("intro_text", "")]
-        if key == "takeaways":
-            parts += [row["text"] for row in rows.get("takeaways", [])]
-            parts += [row["text"] for row in rows.get("alerts", []) if row["kind"] == "safety"]
-        text = _join(parts)
-        fields = {
-            "kind": "section",
-            "section_key": key,
-            "section": section["title"],
-            "heading": section["title"],
-            "title": "",
-            "aliases": SECTION_ALIASES.get(key, ""),
-            "anchor": section["anchor"],
-            "body": text,
-            "text": text,
-        }
-        if key == "uses":
-            fields.update(_overview_fields(meta, names))
-        yield document(**fields)
-        for block in section.get("blocks", []):
-            if block["kind"] in SKIPPED_BLOCK_KINDS:
-                continue
-            yield document(
-                kind="block",
-                section_key=key,
-                section=section["title"],
-                heading=block["title"],
-                title=block["title"],
-                aliases=" ".join(label for label in DOSING_ALIASES if f"{label}:" in block["text"])
-                if block["kind"] == "dosing"
-                else "",
-                anchor=block["anchor"],
-                body=block["text"],
-                text=block["text"],
-            )
-
-    for effect in rows.get("side_effects", []):
-        band = _BAND_NAMES.get(effect["band"], effect["band"])
-        yield document(
-            kind="side_effect",
-            section_key="side_effects",
-            section=_SECTION_TITLES["side_effects"],
-            title=effect["text"],
-            items=effect["text"],
-            anchor=make_anchor(_SECTION_ANCHORS["side_effects"], band),
-            text=f"{band} ({_BAND_MEANINGS.get(effect['band'], '')}): {effect['text']}",
-        )
-
-    for row in rows.get("interactions", []):
-        severity = "Major interactions" if row["severity"] == "major" else "Minor interactions"
-        examples = ", ".join(row.get("examples", []))
-        label = f"{row['medicine']} ({examples})" if examples else row["medicine"]
-        body = _join([row.get("effect_text", ""), row.get("action_text", "")])
-        yield document(
-            kind="interaction",
-            section_key="interactions",
-            section=_SECTION_TITLES["interactions"],
-            title=label,
-            items=label,
-            anchor=make_anchor(_SECTION_ANCHORS["interactions"], severity),
-            body=body,
-            text=f"{label}: {body}",
-        )
-
-
-def _overview_fields(meta: dict, names: list[str]) -> dict:
-    """Fields only the medicine's "what it is for" section carries: who the medicine is."""
-    name_words = _words(meta["name"], meta["generic_name"], *meta["brands"])
-    labels = [(meta["name"], "name")]
-    if normalize_name(meta["generic_name"]) != normalize_name(meta["name"]):
-        labels.append((meta["generic_name"], "generic"))
-    labels += [(brand, "brand") for brand in meta["brands"]]
-    return {
-        "kind": "overview",
-        "overview": " ".join(names),
-        "conditions": " ".join(
-            [
-                *meta["conditions"],
-                *_acronyms(meta["conditions"]),
-                meta["atc_code"],
-                meta.get("drug_class", ""),
-            ]
-        ),
-        "exact": ",".join(normalize_name(name).replace(",", " ") for name in names),
-        "spell": " ".join(sorted(set(name_words) | set(_words(*meta["conditions"])))),
-        "complete": " ".join(sorted(set(name_words))),
-        "labels": labels,
-    }
-
-
-def _acronyms(conditions: Iterable[str]) -> list[str]:
-    """Initials of the many-word conditions: patients write "MS" for multiple sclerosis."""
-    acronyms = []
-    for condition in conditions:
-        words = _WORD_RE.findall(condition)
-        if len(words) >= 2:
-            acronyms.append("".join(word[0] for word in words))
-    return acronyms
-
-
-def _words(*texts: str) -> list[str]:
-    return [
-        word
-        for text in texts
-        for word in _WORD_RE.findall(text.casefold())
-        if len(word) >= 2 and not word.isdigit()
-    ]
-
-
-def _join(parts: Iterable[str]) -> str:
-    return " ".join(part for part in parts if part)
-
-
 # --- Status ------------------------------------------------------------------
-
-# How index_status() (of either backend) begins the detail of an index that
-# opens but differs from the published versions.
-STALE_DETAIL = "the search index is stale"
-
-
-def is_stale(status: dict) -> bool:
-    """Whether an ``index_status()`` answer is of an index that works but lags the database."""
-    return not status["ok"] and status["detail"].startswith(STALE_DETAIL)
 
 
 def index_status() -> dict:
@@ -1612,8 +1139,6 @@ def index_status() -> dict:
     of file paths, as it may be shown to operators. The index is stale when the
     published versions it records differ from the database's. Never raises.
     """
-    if postgres := _postgres_backend():
-        return postgres.index_status()
     directory = Path(settings.SEARCH_INDEX_DIR)
     try:
         if not directory.is_dir() or not whoosh_index.exists_in(str(directory)):
@@ -1639,3 +1164,39 @@ def index_status() -> dict:
             "detail": f"{STALE_DETAIL}: {len(differing)} {noun} from the database",
         }
     return {"ok": True, "detail": f"{count} documents, {len(indexed)} medicines"}
+
+
+class WhooshBackend(SearchBackend):
+    """The backend interface over this module's functions."""
+
+    name = "whoosh"
+
+    def search(self, query, page, per_page):
+        return search(query, page, per_page)
+
+    def exact_match(self, query):
+        return exact_match(query)
+
+    def did_you_mean(self, query):
+        return did_you_mean(query)
+
+    def suggest(self, prefix, limit):
+        return suggest(prefix, limit)
+
+    def index_medicines(self, medicines):
+        return index_medicines(medicines)
+
+    def remove_medicine(self, slug):
+        return remove_medicine(slug)
+
+    def rebuild(self, progress=None):
+        return rebuild(progress)
+
+    def index_documents(self, pairs, *, replace=False):
+        return index_documents(pairs, replace=replace)
+
+    def remove_leftover_files(self):
+        return remove_leftover_files()
+
+    def index_status(self):
+        return index_status()

@@ -1,0 +1,90 @@
+"""Spelling helpers both backends share: edit distances and a vocabulary filed for look-ups.
+
+A typed word is compared only with the words filed under its own first or last
+letters (see ``half``), never with the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Did-you-mean looks only at words starting with the same letter(s): most typos
+# are not in the first letter, and it keeps the look-up to a small slice of the
+# vocabulary.
+SPELLING_PREFIX = 1
+SPELLING_MIN_LENGTH = 4
+
+
+def half(length: int) -> int:
+    """How many letters at either end of a word of ``length`` one edit leaves alone on one side.
+
+    One edit (or a swap of neighbours) changes the letters at one or two
+    neighbouring places, so either the first or the last ``length // 2 - 1``
+    letters of the word are those of the word it came from.
+    """
+    return length // 2 - 1
+
+
+def spelling_candidates(vocabulary: dict, word: str) -> set[str]:
+    """Words of the vocabulary that may be one edit from ``word`` (checked by the caller)."""
+    found: set[str] = set()
+    for length in (len(word) - 1, len(word), len(word) + 1):
+        size = half(length)
+        if size < 2:
+            found.update(vocabulary.get(("length", length, word[:SPELLING_PREFIX]), ()))
+            continue
+        found.update(vocabulary.get(("start", length, word[:size]), ()))
+        found.update(vocabulary.get(("end", length, word[-size:]), ()))
+    return found
+
+
+def file_spelling_words(words: Iterable[str]) -> dict[tuple, list[str]]:
+    """File each word under its start and its end (short words under their first letters)."""
+    vocabulary: dict[tuple, list[str]] = {}
+    for word in words:
+        size = half(len(word))
+        if size < 2:
+            keys = [("length", len(word), word[:SPELLING_PREFIX])]
+        else:
+            keys = [("start", len(word), word[:size]), ("end", len(word), word[-size:])]
+        for key in keys:
+            vocabulary.setdefault(key, []).append(word)
+    return vocabulary
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when b is a from one insertion, deletion, substitution or swap of neighbours."""
+    if a == b:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(short)):
+        if short[i] != long[i]:
+            return short[i:] == long[i + 1 :]
+    return True
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours turning a into b."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
