@@ -83,7 +83,8 @@ def read_spl(root, path: Path) -> Label:
     kind_code = root.find("v:code", NS)
     kind = _attr(kind_code, "displayName")
     otc = _attr(kind_code, "code") == OTC_LABEL or "OTC" in kind.upper()
-    products = tuple(_products(root))
+    prescription = True if "PRESCRIPTION" in kind.upper() else (False if otc else None)
+    products = tuple(_products(root, prescription))
     sections = []
     for component in body.findall("v:component/v:section", NS):
         sections.extend(_sections(component, otc=otc, parent_key=None))
@@ -158,7 +159,7 @@ def _all_blocks(section) -> list[Block]:
     return blocks
 
 
-def _products(root) -> Iterator[Product]:
+def _products(root, prescription: bool | None) -> Iterator[Product]:
     """Each product of the structured product data, kits read through their parts."""
     seen = set()
     for outer in root.iter(f"{{{SPL_NS}}}manufacturedProduct"):
@@ -186,7 +187,7 @@ def _products(root) -> Iterator[Product]:
                 form=_attr(item.find("v:formCode", NS), "displayName"),
                 routes=_routes(outer),
                 ingredients=ingredients,
-                prescription=None,
+                prescription=prescription,
             )
             if found.name and found not in seen:
                 seen.add(found)
