@@ -493,6 +493,20 @@ class SearchLexeme(models.Model):
         return self.lexeme
 
 
+class SearchSpelling(models.Model):
+    """A plain word of the indexed text and how many medicines use it: the did-you-mean
+    vocabulary, ranked by how common a word is (a trigram index finds near spellings)."""
+
+    word = models.TextField(unique=True)
+    documents = models.PositiveIntegerField(help_text=_("How many medicines use the word."))
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+
 # --- Work that follows a publish (followups.py) ----------------------------------
 
 
