@@ -161,3 +161,22 @@ class ScheduledPublish(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} at {self.publish_at:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+
+class ReviewerProfile(models.Model):
+    """The profession of a reviewer account, which a page that reviewer publishes
+    shows beside their name ("Checked by Rita Patel, pharmacist")."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    profession = models.CharField(
+        max_length=100,
+        help_text=_(
+            "As the public pages show it beside the reviewer's name, e.g. "
+            "“pharmacist” or “consultant neurologist”."
+        ),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name() or self.user.get_username()}, {self.profession}"

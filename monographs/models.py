@@ -93,6 +93,18 @@ class Version(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # The reviewer account that published this version, and its name and profession
+    # as they were then: the page's sign-off. None for a version loaded from a file,
+    # which no reviewer has checked.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_by_name = models.CharField(max_length=300, blank=True)
+    published_by_profession = models.CharField(max_length=100, blank=True)
     change_summary = models.TextField(blank=True)
 
     # Identity and review facts from the front matter.
