@@ -122,6 +122,9 @@ def write_drafts(
 
 
 def _medicines(label: Label) -> list[list[Product]]:
+    if not label.products:
+        # A label without structured product data: one medicine, named by its title.
+        return [[Product(label.title, "", "", (), ())]]
     groups: dict[str, list[Product]] = {}
     for product in label.products:
         key = _base_name(product.generic_name) or product.name.lower()
@@ -276,7 +279,7 @@ class _Parts:
         for section in sections:
             lines += [
                 f"> **Label text, to rewrite in plain words before review** "
-                f"({_escape(section.heading)}):",
+                f"({_escape(section.heading, line_start=False)}):",
                 ">",
             ]
             used = 0
@@ -295,9 +298,11 @@ class _Parts:
         return lines
 
 
-def _escape(text: str) -> str:
+def _escape(text: str, *, line_start: bool = True) -> str:
     """Label text as Markdown that shows it as written: no markup, no HTML, no lists."""
     text = _ESCAPE_RE.sub(r"\\\1", text)
+    if not line_start:
+        return text
     text = _LINE_START_RE.sub(r"\1\\\2", text)
     if text[:1] in "-+=":
         text = "\\" + text

@@ -188,6 +188,8 @@ def safe_xml_parser() -> etree.XMLParser:
 def parse_xml(raw: bytes) -> etree._Element:
     """The root of the XML in `raw`, parsed safely; NotALabel if broken or if it
     declares entities (no label needs them: an entity bomb or a file reader does)."""
+    if _ENTITY_DECLARATION_RE.search(raw):
+        raise NotALabel("the XML declares entities, which no label uses; it was not read")
     try:
         tree = etree.fromstring(raw, parser=safe_xml_parser()).getroottree()
     except etree.XMLSyntaxError as error:
@@ -198,6 +200,9 @@ def parse_xml(raw: bytes) -> etree._Element:
     if any(isinstance(node, etree._Entity) for node in tree.getroot().iter()):
         raise NotALabel("the XML uses entities, which no label uses; it was not read")
     return tree.getroot()
+
+
+_ENTITY_DECLARATION_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
 def _first_line(error: Exception) -> str:
