@@ -260,6 +260,9 @@ def publish(
         version.next_review = document.next_review
         version.status = models.Version.Status.PUBLISHED
         version.published_at = timezone.now()
+        # The sign-off the page shows: this reviewer, as named now.
+        version.published_by = user
+        version.published_by_name, version.published_by_profession = reviewer_sign_off(user)
         version.save(
             update_fields=[
                 "source_text",
@@ -269,6 +272,9 @@ def publish(
                 "next_review",
                 "status",
                 "published_at",
+                "published_by",
+                "published_by_name",
+                "published_by_profession",
             ]
         )
         medicine = version.medicine
@@ -279,6 +285,17 @@ def publish(
         transaction.on_commit(lambda: _after_publish(followup, version))
     _log("published", user, version)
     return version
+
+
+def reviewer_sign_off(user) -> tuple[str, str]:
+    """The name and profession a page shows for the reviewer account `user`: the
+    account's full name (its user name when it has none) and the profession of its
+    reviewer profile (editorial.ReviewerProfile; "" when it has none)."""
+    profile = getattr(user, "reviewer_profile", None)
+    return (
+        user.get_full_name().strip() or user.get_username(),
+        profile.profession.strip() if profile is not None else "",
+    )
 
 
 def revert(version: models.Version, *, user) -> models.Version:
