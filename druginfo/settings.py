@@ -394,6 +394,9 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 
 CONTENT_DIR = env_path("CONTENT_DIR", BASE_DIR / "content")
+# "New medicine from a label" in the admin: the largest label file accepted (below
+# nginx's client_max_body_size of 3 MB); import larger ones with import_label.
+LABEL_UPLOAD_MAX_BYTES = env_int("LABEL_UPLOAD_MAX_BYTES", 2_500_000)
 SEARCH_INDEX_DIR = env_path("SEARCH_INDEX_DIR", VAR_DIR / "search-index")
 # Render a version's PDF leaflets as soon as it is published (after the commit).
 # Off, each leaflet is rendered by the first request for it.
