@@ -14,6 +14,7 @@ only; image upload has no route at all.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -37,6 +38,7 @@ from collaboration import saving as collaboration_saving
 
 from . import comparing, editing, format_guide, live_preview, models, views
 from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
+from .labels import uploads as label_uploads
 from .parsing import (
     MAX_FILE_BYTES,
     MonographError,
@@ -118,6 +120,11 @@ class MedicineAdmin(admin.ModelAdmin):
                 name="{}_{}_review_due".format(*info),
             ),
             path(
+                "from-label/",
+                view(self.from_label_view),
+                name="{}_{}_from_label".format(*info),
+            ),
+            path(
                 "format-guide/",
                 view(self.guide_view),
                 name="{}_{}_guide".format(*info),
@@ -156,6 +163,11 @@ class MedicineAdmin(admin.ModelAdmin):
         if not (self.has_add_permission(request) and request.user.has_perm(PERMISSION_SAVE)):
             raise PermissionDenied
         problems, copied_from = [], None
+        # "New medicine from a label": the label kept by from_label_view, beside the editor.
+        label_path = request.GET.get("label", "")
+        label = label_uploads.open_source_document(label_path) if label_path else None
+        if label_path and label is None:
+            raise Http404("No such label.")
         if request.method == "POST":
             form = NewMonographForm(request.POST)
             if form.is_valid():
@@ -178,6 +190,12 @@ class MedicineAdmin(admin.ModelAdmin):
                         % {"name": version.name},
                     )
                     return HttpResponseRedirect(self._url("change", version.medicine))
+        elif label is not None:
+            try:
+                draft = label_uploads.build_drafts(label, label.path.name)[0]
+            except label_uploads.DraftError:
+                raise Http404("No draft can be made from that label.") from None
+            form = NewMonographForm(initial={"source_text": draft.text})
         else:
             copied_from = self._copy_source(request)
             form = NewMonographForm(initial={"source_text": new_medicine_text(copied_from)})
@@ -188,7 +206,50 @@ class MedicineAdmin(admin.ModelAdmin):
             None,
             problems=problems,
             copied_from=copied_from,
+            label_panel=label_uploads.panel(label, label_path) if label else None,
         )
+
+    @method_decorator(require_POST)
+    def from_label_view(self, request):
+        """Upload a label: kept in the media store, its draft opened in the editor with
+        the label beside it. A file that is not a label, or too large, is named with
+        the reason on the "Add a medicine" page; nothing is kept."""
+        if not (self.has_add_permission(request) and request.user.has_perm(PERMISSION_SAVE)):
+            raise PermissionDenied
+        upload = request.FILES.get("label")
+        if upload is None:
+            messages.error(request, _("Choose a label file (SPL XML or ePI JSON or XML) first."))
+            return HttpResponseRedirect(self._url("add"))
+        try:
+            kept = label_uploads.keep_upload(upload)
+        except (
+            label_uploads.NotALabel,
+            label_uploads.DraftError,
+            label_uploads.UploadTooLarge,
+        ) as error:
+            messages.error(
+                request,
+                _("Not imported: %(file)s: %(reason)s.")
+                % {"file": upload.name, "reason": str(error).rstrip(".")},
+            )
+            return HttpResponseRedirect(self._url("add"))
+        others = [draft.slug for draft in kept.drafts[1:]]
+        messages.success(
+            request,
+            _(
+                "The editor holds a draft made from %(title)s, with the label's own text under "
+                "each section: rewrite it in plain words and replace each [FILL IN …]; the "
+                "label is shown beside the editor."
+            )
+            % {"title": kept.label.citation()},
+        )
+        if others:
+            messages.info(
+                request,
+                _("The label also describes %(others)s: import those with manage.py import_label.")
+                % {"others": ", ".join(others)},
+            )
+        return HttpResponseRedirect(f"{self._url('add')}?{urlencode({'label': kept.path})}")
 
     def _copy_source(self, request) -> models.Version | None:
         """The latest version of the medicine chosen to copy (?copy=<slug>), if any."""
@@ -290,7 +351,17 @@ class MedicineAdmin(admin.ModelAdmin):
             conflict=conflict,
             merged=merged,
             can_save=can_save,
+            label_panel=self._label_panel(latest),
         )
+
+    @staticmethod
+    def _label_panel(version) -> dict | None:
+        """The first label among the version's source documents, for the side panel."""
+        for source in getattr(version, "source_documents", None) or []:
+            label = label_uploads.open_source_document(source)
+            if label is not None:
+                return label_uploads.panel(label, source)
+        return None
 
     def _editor_response(
         self,
@@ -304,6 +375,7 @@ class MedicineAdmin(admin.ModelAdmin):
         merged=None,
         can_save=True,
         copied_from=None,
+        label_panel=None,
     ):
         text = form["source_text"].value() or ""
         form.fields["source_text"].widget.preview_url = reverse("markdownx_markdownify") + (
@@ -328,6 +400,8 @@ class MedicineAdmin(admin.ModelAdmin):
             "can_publish": request.user.has_perm(PERMISSION_PUBLISH),
             "guide_url": self._url("guide"),
             "copied_from": copied_from,
+            "label_panel": label_panel,
+            "label_upload_limit": f"{settings.LABEL_UPLOAD_MAX_BYTES / 1_000_000:g}",
             "copy_choices": None if medicine else _copy_choices(),
         }
         return TemplateResponse(request, "admin/monographs/medicine/change_form.html", context)

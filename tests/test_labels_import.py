@@ -471,3 +471,138 @@ def test_the_command_exits_1_when_a_file_is_refused_and_imports_the_rest(tmp_pat
     assert f"{empty}: not imported: the file is empty" in result.stderr
     assert (tmp_path / "out" / "irbesartan.md").exists()
     assert "import_label: 1 draft(s) from 1 label(s), 1 file(s) refused" in result.stdout
+
+
+# --- the admin: "New medicine from a label" ---------------------------------------
+
+ADD_URL = "/admin/monographs/medicine/add/"
+FROM_LABEL_URL = "/admin/monographs/medicine/from-label/"
+
+
+def upload(client, name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(FROM_LABEL_URL, {"label": SimpleUploadedFile(name, content)}, follow=True)
+
+
+@pytest.mark.django_db
+def test_admin_upload_opens_the_draft_in_the_editor_with_the_label_beside_it(erin, settings):
+    from django.core.files.storage import default_storage
+
+    from monographs.models import Medicine
+    from tests.factories import client_for
+
+    client = client_for(erin)
+    add_page = client.get(ADD_URL)
+    assert 'action="/admin/monographs/medicine/from-label/"' in add_page.content.decode()
+    assert 'enctype="multipart/form-data"' in add_page.content.decode()
+
+    response = upload(
+        client, "epi-en-37d610f9.json", (LABELS / "epi-en-37d610f9.json").read_bytes()
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == (
+        f"{ADD_URL}?label=sources%2Forlistat%2Fepi-en-37d610f9.json"
+    )
+    page = response.content.decode()
+    draft = response.context["form"]["source_text"].value()
+    # The editor holds the draft; the side panel holds the label's sections.
+    assert "slug: orlistat" in draft and "status: draft" in draft
+    assert 'class="editor-layout__label-panel label-panel"' in page
+    assert "If you take more XENICAL than you should" in page
+    assert "→ Overdose" in page
+    assert "The editor holds a draft made from" in page
+    # The label is kept in the media store where the draft's source_documents says.
+    assert default_storage.exists("sources/orlistat/epi-en-37d610f9.json")
+    assert '  - "sources/orlistat/epi-en-37d610f9.json"' in draft
+    assert not Medicine.objects.exists()  # nothing saved until the editor saves
+
+
+@pytest.mark.django_db
+def test_admin_saving_the_written_draft_keeps_the_label_beside_the_editor(erin, settings):
+    from monographs.models import Medicine
+    from tests.factories import client_for
+
+    client = client_for(erin)
+    response = upload(
+        client, "epi-en-2d49ae46.json", (LABELS / "epi-en-2d49ae46.json").read_bytes()
+    )
+    address = response.redirect_chain[-1][0]
+    draft = response.context["form"]["source_text"].value()
+    # A save with the placeholders left is refused, and the label stays beside the editor.
+    refused = client.post(address, {"source_text": draft})
+    assert refused.status_code == 200
+    assert "FILL IN" in refused.content.decode() and "label-panel" in refused.content.decode()
+    assert not Medicine.objects.exists()
+    # Once the editor has written every placeholder, it saves; the change page keeps the panel.
+    written = draft.replace("Z99ZZ99", "C09CA04")
+    written = written.replace("[FILL IN", "[Written").replace("FILL IN", "Written")
+    saved = client.post(address, {"source_text": written}, follow=True)
+    assert saved.status_code == 200, saved.content.decode()[:2000]
+    medicine = Medicine.objects.get(slug="irbesartan")
+    assert medicine.latest_version().source_documents == ["sources/irbesartan/epi-en-2d49ae46.json"]
+    assert "Do not take Karvea" in saved.content.decode()
+    assert "label-panel" in saved.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.xml", b"", "Not imported: empty.xml: the file is empty."),
+        (
+            "page.html",
+            b"<html><body>Lipitor</body></html>",
+            "Not imported: page.html: the file is an HTML page, not an SPL or ePI label.",
+        ),
+        (
+            "patient.json",
+            b'{"resourceType": "Patient"}',
+            "Not imported: patient.json: the file is a FHIR Patient, not an ePI Bundle.",
+        ),
+        ("bomb.xml", ENTITY_BOMB.encode(), "Not imported: bomb.xml: the XML declares entities"),
+    ],
+)
+def test_admin_a_file_that_is_not_a_label_gets_a_clear_message(
+    erin, settings, name, content, reason
+):
+    from django.core.files.storage import default_storage
+
+    from tests.factories import client_for
+
+    response = upload(client_for(erin), name, content)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == ADD_URL
+    assert reason in response.content.decode()
+    assert not default_storage.exists("sources")
+
+
+@pytest.mark.django_db
+def test_admin_a_label_over_the_upload_limit_is_refused(erin, settings):
+    from django.core.files.storage import default_storage
+
+    from tests.factories import client_for
+
+    settings.LABEL_UPLOAD_MAX_BYTES = 100_000
+    response = upload(client_for(erin), "spl-humira.xml", (LABELS / "spl-humira.xml").read_bytes())
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Not imported: spl-humira.xml: the file is 0.4 MB; a label uploaded here" in page
+    assert "may be at most 0.1 MB (import a larger one with manage.py import_label)." in page
+    assert not default_storage.exists("sources")
+
+
+@pytest.mark.django_db
+def test_admin_upload_needs_a_file_a_post_and_an_editor(erin, settings):
+    from tests.factories import client_for, make_user
+
+    client = client_for(erin)
+    none = client.post(FROM_LABEL_URL, {}, follow=True)
+    assert "Choose a label file" in none.content.decode()
+    assert client.get(FROM_LABEL_URL).status_code == 405
+    # A label path that was never kept is a 404, not a 500.
+    assert client.get(f"{ADD_URL}?label=sources/x/../../secret.xml").status_code == 404
+    assert client.get(f"{ADD_URL}?label=sources/nothing/here.xml").status_code == 404
+    outsider = client_for(make_user("olga", is_staff=True))
+    forbidden = outsider.post(FROM_LABEL_URL, {"label": io.BytesIO(b"<x/>")})
+    assert forbidden.status_code == 403

@@ -133,6 +133,7 @@ def panel(label: Label, path: str) -> dict:
 
 __all__ = [
     "DraftError",
+    "build_drafts",
     "KeptLabel",
     "NotALabel",
     "UploadTooLarge",
