@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from monographs import editing
+from monographs.forms import ask_to_confirm_numbers, numbers_confirmed
+from monographs.labels import audit
 from monographs.models import Medicine, Version
 from monographs.parsing import MonographError
 
@@ -45,6 +47,8 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         number=number,
     )
     user = request.user
+    # Every number of the text looked up in its source documents (issue #15: 2).
+    number_audit = audit.audit_version(version)
     forms = {
         "note_form": ChangeNoteForm(),
         "comment_form": CommentForm(),
@@ -53,11 +57,12 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
             initial={**PublishOrScheduleForm.initial_for(), "change_summary": _own_note(version)}
         ),
     }
+    ask_to_confirm_numbers(forms["publish_form"], number_audit)
     if request.method == "POST":
         handler = _VERSION_ACTIONS.get(request.POST.get("action"))
         if handler is None:
             return HttpResponseBadRequest(_("Unknown action."), content_type="text/plain")
-        outcome = handler(request, version)
+        outcome = handler(request, version, number_audit)
         if isinstance(outcome, HttpResponse):
             return outcome
         forms.update(outcome)
@@ -82,12 +87,13 @@ def version_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "can_write": user.has_perm(workflow.PERMISSION_WRITE),
         "can_publish": user.has_perm(workflow.PERMISSION_PUBLISH),
         "is_author": version.author_id == user.pk,
+        "audit": number_audit,
         **forms,
     }
     return TemplateResponse(request, "admin/editorial/version.html", context)
 
 
-def _send_for_review(request, version):
+def _send_for_review(request, version, number_audit):
     form = ChangeNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -107,7 +113,7 @@ def _send_for_review(request, version):
     return {"note_form": form}
 
 
-def _comment(request, version):
+def _comment(request, version, number_audit):
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -119,7 +125,7 @@ def _comment(request, version):
     return {"comment_form": form}
 
 
-def _request_changes(request, version):
+def _request_changes(request, version, number_audit):
     form = RequestChangesForm(request.POST)
     if form.is_valid():
         try:
@@ -137,9 +143,12 @@ def _request_changes(request, version):
     return {"changes_form": form}
 
 
-def _publish(request, version):
+def _publish(request, version, number_audit):
     form = PublishOrScheduleForm(request.POST)
-    if form.is_valid():
+    # Publishing (or scheduling) with numbers not found in the sources needs the
+    # reviewer's ticked confirmation; without it nothing changes.
+    ask_to_confirm_numbers(form, number_audit)
+    if form.is_valid() and numbers_confirmed(form, number_audit):
         fields = {name: form.cleaned_data[name] for name in PublishOrScheduleForm.base_fields}
         when = fields.pop("publish_at")
         try:
@@ -177,7 +186,7 @@ def _publish(request, version):
     return {"publish_form": form}
 
 
-def _cancel_schedule(request, version):
+def _cancel_schedule(request, version, number_audit):
     schedule = get_object_or_404(version.schedules, pk=request.POST.get("schedule") or 0)
     try:
         workflow.cancel_schedule(schedule, user=request.user)
@@ -193,7 +202,7 @@ def _cancel_schedule(request, version):
     )
 
 
-def _discard(request, version):
+def _discard(request, version, number_audit):
     try:
         workflow.discard_draft(version, user=request.user)
     except editing.WorkflowError as error:

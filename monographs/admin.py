@@ -37,7 +37,15 @@ from collaboration import merge as collaboration_merge
 from collaboration import saving as collaboration_saving
 
 from . import comparing, editing, format_guide, live_preview, models, views
-from .forms import DiffForm, MonographSourceForm, NewMonographForm, PublishForm
+from .forms import (
+    DiffForm,
+    MonographSourceForm,
+    NewMonographForm,
+    PublishForm,
+    ask_to_confirm_numbers,
+    numbers_confirmed,
+)
+from .labels import audit
 from .labels import uploads as label_uploads
 from .parsing import (
     MAX_FILE_BYTES,
@@ -475,11 +483,15 @@ class MedicineAdmin(admin.ModelAdmin):
         self._require(request, PERMISSION_PUBLISH)
         version = get_object_or_404(medicine.versions, number=number)
         problems = []
+        # Every number of the text looked up in its source documents (issue #15: 2).
+        number_audit = audit.audit_version(version)
         if request.method == "POST":
             form = PublishForm(request.POST)
-            if form.is_valid():
+            ask_to_confirm_numbers(form, number_audit)
+            if form.is_valid() and numbers_confirmed(form, number_audit):
+                fields = {name: form.cleaned_data[name] for name in PublishForm.base_fields}
                 try:
-                    editing.publish(version, user=request.user, **form.cleaned_data)
+                    editing.publish(version, user=request.user, **fields)
                 except editing.WorkflowError as error:
                     form.add_error(None, str(error))
                 except MonographError as error:
@@ -497,6 +509,7 @@ class MedicineAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(self._url("versions", medicine))
         else:
             form = PublishForm(initial=PublishForm.initial_for())
+            ask_to_confirm_numbers(form, number_audit)
         current = medicine.published_version
         context = {
             **self.admin_site.each_context(request),
@@ -508,6 +521,7 @@ class MedicineAdmin(admin.ModelAdmin):
             "current": current,
             "form": form,
             "problems": problems,
+            "audit": number_audit,
             "diff": editing.diff_texts(current.source_text, version.source_text)
             if current and current.pk != version.pk
             else None,

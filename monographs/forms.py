@@ -171,3 +171,35 @@ class DiffForm(forms.Form):
             if field in cleaned:
                 cleaned[field] = self.versions[cleaned[field]]
         return cleaned
+
+
+CONFIRM_NUMBERS = "confirm_numbers"
+
+
+def ask_to_confirm_numbers(form: forms.Form, audit) -> None:
+    """Add to a publish form the reviewer's checkbox that publishing goes ahead although
+    the number audit (`audit`, labels.audit.AuditReport) left numbers unexplained."""
+    if not audit.ok:
+        form.fields[CONFIRM_NUMBERS] = forms.BooleanField(
+            required=False,
+            label=_("Publish although some numbers are not found in the sources"),
+            help_text=_(
+                "Tick only after checking each number listed under “Numbers checked "
+                "against the sources” yourself."
+            ),
+        )
+
+
+def numbers_confirmed(form: forms.Form, audit) -> bool:
+    """Whether a valid publish form may go ahead as far as the number audit goes; if
+    not, the form says why (and nothing must change)."""
+    if audit.ok or form.cleaned_data.get(CONFIRM_NUMBERS):
+        return True
+    form.add_error(
+        CONFIRM_NUMBERS if CONFIRM_NUMBERS in form.fields else None,
+        _(
+            "Nothing was published: some numbers are not found in the sources. Check "
+            "each one listed on this page, then tick the box to publish anyway."
+        ),
+    )
+    return False

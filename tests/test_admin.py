@@ -287,6 +287,7 @@ def test_only_a_reviewer_publishes_and_then_everyone_sees_it(
         "change_summary": "The starting dose is now 7.5 mg.",
         "last_reviewed": "2026-03-01",
         "next_review": "2027-03-01",
+        "confirm_numbers": "on",  # the example names no source documents
     }
     assert editor.post(url("publish", medicine.pk, 2), form).status_code == 403
     medicine.refresh_from_db()
@@ -431,7 +432,12 @@ def test_every_admin_action_is_logged_with_the_user(medicine, editor, reviewer, 
     editor.post(url("submit", medicine.pk, 2))
     reviewer.post(
         url("publish", medicine.pk, 2),
-        {"change_summary": "New dose.", "last_reviewed": "2026-03-01", "next_review": "2027-03-01"},
+        {
+            "change_summary": "New dose.",
+            "last_reviewed": "2026-03-01",
+            "next_review": "2027-03-01",
+            "confirm_numbers": "on",
+        },
     )
     editor.post(url("revert", medicine.pk, 1))
 

@@ -87,6 +87,10 @@ def test_an_edit_goes_from_the_editor_to_the_public_page_search_and_leaflet(
     reviewer.get_by_role("link", name="Review or publish version 2…").click()
     summary = reviewer.get_by_label("What changed, in plain words")
     expect(summary).to_have_value("The starting dose is now 7.5 mg.")
+    # The example names no source documents: publishing needs the reviewer's tick.
+    expect(reviewer.locator("#number-audit-summary")).to_contain_text("names no source documents")
+    assert_no_axe_violations(reviewer)  # the version's review page with the number audit
+    reviewer.get_by_label("Publish although some numbers are not found in the sources").check()
     reviewer.get_by_role("button", name="Publish", exact=True).click()
     expect(reviewer.locator(".messagelist")).to_contain_text("Version 2 is published")
 

@@ -51,6 +51,8 @@ def publish(client, version, **fields):
         "last_reviewed": timezone.localdate().isoformat(),
         "next_review": NEXT_YEAR.isoformat(),
         "publish_at": "",
+        # The example monograph names no source documents: its numbers are unchecked.
+        "confirm_numbers": "on",
         **fields,
     }
     return client.post(version_url(version), data)
@@ -107,6 +109,7 @@ def test_the_admins_own_publish_page_refuses_self_publishing_too(medicine, rita)
             "change_summary": "Mine.",
             "last_reviewed": timezone.localdate().isoformat(),
             "next_review": NEXT_YEAR.isoformat(),
+            "confirm_numbers": "on",
         },
     )
 

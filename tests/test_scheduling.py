@@ -44,6 +44,8 @@ def schedule_form(when: datetime.datetime, **fields) -> dict:
         "last_reviewed": timezone.localdate().isoformat(),
         "next_review": NEXT_YEAR.isoformat(),
         "publish_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        # The example monograph names no source documents: its numbers are unchecked.
+        "confirm_numbers": "on",
         **fields,
     }
 

@@ -431,6 +431,10 @@ class AuditReport:
         return [f for f in self.findings if not f.found and f.accepted_reason]
 
     @property
+    def found(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.found]
+
+    @property
     def ok(self) -> bool:
         return not self.unexplained and not self.problems
 
@@ -556,3 +560,12 @@ def _audited_lines(text: str, body_start: int) -> Iterator[tuple[int, str]]:
             yield index + 1, line
         elif index >= body_start:
             yield index + 1, line
+
+
+def audit_version(version) -> AuditReport:
+    """The audit of a stored version's text (a draft, or any other) against the source
+    documents under settings.CONTENT_DIR: what the review and publish pages show."""
+    from django.conf import settings
+
+    name = f"{version.medicine.slug} version {version.number}"
+    return audit_monograph(version.source_text, name, settings.CONTENT_DIR)
