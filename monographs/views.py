@@ -41,7 +41,7 @@ from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
 from monographs.models import Alert, Medicine, Name, Reference, Version, urgent_help_anchor
 from monographs.parsing import DOI_IN_TEXT_RE
-from monographs.printing import leaflets
+from monographs.printing import leaflets, products
 
 logger = logging.getLogger(__name__)
 
@@ -520,11 +520,14 @@ def version_leaflet(request: HttpRequest, slug: str, number: int) -> HttpRespons
 def _leaflet_response(request: HttpRequest, version: Version, max_age: int) -> HttpResponse:
     try:
         variant = leaflets.Variant.from_query(request.GET.get("size"), request.GET.get("paper"))
+        # ?route=oral: the leaflet of that route only (issue #16).
+        route = products.product_route(request.GET.get("route"), version)
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    file = leaflets.open_leaflet(version, variant)
-    modified = default_storage.get_modified_time(leaflets.leaflet_name(version, variant))
-    etag = f'"{version.sha256[:16]}{variant.suffix}-{int(modified.timestamp())}"'
+    file = leaflets.open_leaflet(version, variant, route)
+    modified = default_storage.get_modified_time(leaflets.leaflet_name(version, variant, route))
+    route_tag = f"-{route}" if route else ""
+    etag = f'"{version.sha256[:16]}{route_tag}{variant.suffix}-{int(modified.timestamp())}"'
     not_modified = get_conditional_response(
         request, etag=etag, last_modified=int(modified.timestamp())
     )
@@ -532,7 +535,7 @@ def _leaflet_response(request: HttpRequest, version: Version, max_age: int) -> H
         file.close()
         response = not_modified
     else:
-        response = FileResponse(file, filename=leaflets.leaflet_filename(version, variant))
+        response = FileResponse(file, filename=leaflets.leaflet_filename(version, variant, route))
         response["Last-Modified"] = http_date(modified.timestamp())
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=max_age)
