@@ -3,7 +3,7 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from monographs import views
+from monographs import print_views, views
 from monographs.feeds import UpdatesFeed
 from monographs.sitemaps import SITEMAPS
 
@@ -28,6 +28,12 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots, name="robots"),
     path("medicines/<slug:slug>/leaflet.pdf", views.leaflet, name="leaflet"),
+    path("medicines/<slug:slug>/print/", print_views.print_page, name="print"),
+    path("medicines/<slug:slug>/summary.pdf", print_views.summary, name="summary"),
+    path("medicines/<slug:slug>/schedule.pdf", print_views.schedule, name="schedule"),
+    path("medicines/<slug:slug>/card.pdf", print_views.card, name="card"),
+    path("my-medicines/", print_views.my_medicines_page, name="my_medicines"),
+    path("my-medicines/print.pdf", print_views.my_medicines_pdf, name="my_medicines_pdf"),
     path(
         "medicines/<slug:slug>/v<int:number>/leaflet.pdf",
         views.version_leaflet,

@@ -28,6 +28,7 @@ from django.core.cache import caches
 from django.core.cache.backends.memcached import BaseMemcachedCache
 from django.core.cache.backends.redis import RedisCache
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from weasyprint import HTML, URLFetcher
 
@@ -95,7 +96,14 @@ class Variant:
 VARIANTS = (Variant(), Variant(large_print=True), Variant(letter=True), Variant(True, True))
 
 
-def write_pdf(html: str) -> bytes:
+class RenderedPdf(bytes):
+    """PDF bytes that know their page count (WeasyPrint compresses the page tree,
+    so it cannot be read back from the bytes without a PDF reader)."""
+
+    pages: int = 0
+
+
+def write_pdf(html: str) -> RenderedPdf:
     """Turn a print product's HTML into PDF bytes, fetching nothing from the network or the disk.
 
     Relative links resolve against SITE_URL, so they stay live on paper's PDF.
@@ -105,8 +113,37 @@ def write_pdf(html: str) -> bytes:
         string=html,
         base_url=settings.SITE_URL + "/",
         url_fetcher=URLFetcher(allowed_protocols={"data"}),
-    )
-    return document.write_pdf(**PDF_OPTIONS)
+    ).render()
+    pdf = RenderedPdf(document.write_pdf(**PDF_OPTIONS))
+    pdf.pages = len(document.pages)
+    return pdf
+
+
+def pages_name(name: str) -> str:
+    """Where the page count of the file stored as `name` is kept (in a folder of its own,
+    so the files beside the PDF stay the PDFs)."""
+    top, _, rest = name.partition("/")
+    return f"{top}/.pages/{rest}.pages"
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredInfo:
+    pages: int  # 0: not known (a file stored before page counts were kept)
+    size: int  # bytes
+
+
+def stored_info(name: str) -> StoredInfo | None:
+    """The page count and size of the stored file `name`; None if it is not stored."""
+    try:
+        size = default_storage.size(name)
+    except FileNotFoundError:
+        return None
+    try:
+        with default_storage.open(pages_name(name), "rb") as handle:
+            pages = int(handle.read().decode() or 0)
+    except (FileNotFoundError, ValueError):
+        pages = 0
+    return StoredInfo(pages=pages, size=size)
 
 
 def store_pdf(name: str, render: Callable[[], bytes], *, force: bool = False) -> bool:
@@ -130,6 +167,11 @@ def store_pdf(name: str, render: Callable[[], bytes], *, force: bool = False) ->
         try:
             if default_storage.exists(name):
                 default_storage.delete(name)
+            # The count first: whoever finds the PDF finds its count too.
+            if default_storage.exists(pages_name(name)):
+                default_storage.delete(pages_name(name))
+            if getattr(pdf, "pages", 0):
+                default_storage.save(pages_name(name), ContentFile(str(pdf.pages).encode()))
             with open(partial.name, "rb") as handle:
                 saved = default_storage.save(name, _RenderedFile(handle))
         finally:
@@ -211,3 +253,24 @@ def _file_lock(name: str):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# Renders that depend on options from the URL (a schedule's times and dose, a
+# list of medicines) are not stored on the server: they are kept in the cache
+# for this long, under a key of the normalised options, and rendered again after.
+CACHED_RENDER_SECONDS = 60 * 60
+
+
+def cached_pdf(key: str, render: Callable[[], bytes]) -> bytes:
+    """The PDF under cache key `key`, rendered with `render()` (once, under the lock of
+    `key`) when the cache does not hold it. The cache bounds what it keeps."""
+    cache = caches["default"]
+    pdf = cache.get(key)
+    if pdf is not None:
+        return pdf
+    with _shared_lock(key), _file_lock(key):
+        pdf = cache.get(key)
+        if pdf is None:
+            pdf = bytes(render())
+            cache.set(key, pdf, CACHED_RENDER_SECONDS)
+    return pdf
