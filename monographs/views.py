@@ -570,7 +570,10 @@ def search_results(request: HttpRequest) -> HttpResponse:
             exact = search.exact_match(query) if "page" not in request.GET else None
             if exact:
                 return redirect(exact.url)
-            context["results"] = search.search(query, page=request.GET.get("page"))
+            # ?as_typed=1: the patient asked for what they typed, not its correction.
+            context["results"] = search.search(
+                query, page=request.GET.get("page"), correct="as_typed" not in request.GET
+            )
         except search.SearchUnavailable:
             logger.warning("search: the index is unavailable", exc_info=True)
             context["unavailable"] = True

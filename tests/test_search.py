@@ -358,12 +358,86 @@ def test_exact_name_brand_or_synonym_goes_straight_to_the_monograph(client, bacl
     assert response["Location"] == "/medicines/baclofen/"
 
 
-@pytest.mark.parametrize(("typed", "suggested"), [("baclofn", "baclofen"), ("lioresl", "lioresal")])
-def test_look_alike_name_is_only_suggested_never_followed(client, baclofen_index, typed, suggested):
+@pytest.mark.parametrize(("typed", "corrected"), [("baclofn", "baclofen"), ("lioresl", "lioresal")])
+def test_look_alike_name_is_never_followed_but_its_results_are_shown(
+    client, baclofen_index, typed, corrected
+):
     response = client.get("/search/", {"q": typed})
 
     assert response.status_code == 200
+    assert f"Showing results for <strong>{corrected}</strong>" in response.text
+    assert '<a href="/medicines/baclofen/">Baclofen</a>' in response.text
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [("baclofn", "baclofen"), ("lioresl", "lioresal")])
+def test_searching_exactly_as_typed_offers_the_correction_as_a_link(
+    client, baclofen_index, typed, suggested
+):
+    response = client.get("/search/", {"q": typed, "as_typed": "1"})
+
+    assert response.status_code == 200
     assert f'Did you mean\n      <a href="?q={suggested}">{suggested}</a>?' in response.text
+    assert f"Nothing was found for “{typed}”." in response.text
+
+
+# --- Spelling of every word -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "corrected"),
+    [
+        ("diarhoea", "diarrhoea"),
+        ("hallucinatons", "hallucinations"),
+        ("diarhoea and hallucinatons", "diarrhoea and hallucinations"),
+    ],
+)
+def test_an_ordinary_misspelt_word_is_corrected_from_the_published_text(
+    baclofen_index, typed, corrected
+):
+    assert search.did_you_mean(typed) == corrected
+
+
+def test_when_nothing_is_found_the_corrected_results_are_shown_straight_away(
+    client, baclofen_index
+):
+    response = client.get("/search/", {"q": "diarhoea"})
+
+    assert response.status_code == 200
+    assert "Showing results for <strong>diarrhoea</strong>" in response.text
+    assert '<a href="?q=diarhoea&amp;as_typed=1">Search for diarhoea instead</a>' in response.text
+    assert "1 medicine found" in response.text
+    assert '<a href="/medicines/baclofen/">Baclofen</a>' in response.text
+    assert "<mark>diarrhoea</mark>" in response.text
+
+
+def test_a_correction_is_not_forced_on_a_query_that_finds_something(client, baclofen_index):
+    results = search.search("diarhoea baclofen")
+
+    assert results.corrected_from is None
+    assert results.suggestion == "diarrhoea baclofen"
+    assert results.medicines[0].slug == "baclofen"
+
+
+def test_a_word_of_the_text_typed_right_is_not_corrected(baclofen_index):
+    assert search.did_you_mean("hallucinations") is None
+    assert search.did_you_mean("diarrhoea") is None
+
+
+@pytest.mark.parametrize(("typed", "label"), [("baclofin", "Baclofen"), ("lioresql", "Lioresal")])
+def test_suggestions_tolerate_a_typo_in_a_name(client, baclofen_index, typed, label):
+    response = client.get("/search/suggest/", {"q": typed})
+
+    assert response.status_code == 200
+    suggestions = response.json()["suggestions"]
+    assert suggestions[0]["label"] == label
+    assert suggestions[0]["url"] == "/medicines/baclofen/"
+
+
+def test_suggestions_offer_a_search_for_a_misspelt_start_of_a_word(client, baclofen_index):
+    response = client.get("/search/suggest/", {"q": "dizzyn"})
+
+    suggestions = response.json()["suggestions"]
+    assert {"label": "dizziness", "detail": "", "url": "/search/?q=dizziness"} in suggestions
 
 
 def test_a_name_shared_by_two_medicines_shows_both_instead_of_choosing(

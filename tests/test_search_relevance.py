@@ -149,7 +149,7 @@ def test_query_finds_the_right_medicine_and_section_first(query, slug, section, 
     ],
 )
 def test_one_typo_in_a_name_is_answered_with_did_you_mean(typed, suggestion):
-    results = search.search(typed)
+    results = search.search(typed, correct=False)
 
     assert results.suggestion == suggestion
     assert results.exact is None

@@ -19,9 +19,12 @@ spelling.py hold the word rules both use. No backend imports this module.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from .base import (
@@ -42,7 +45,8 @@ from .base import (
     is_stale,
     medicine_url,
 )
-from .query import MAX_QUERY_LENGTH, MAX_TERMS, normalize_query
+from .query import MAX_QUERY_LENGTH, MAX_TERMS, normalize_query, words_of
+from .spelling import SPELLING_MIN_LENGTH
 
 __all__ = [
     "HITS_PER_MEDICINE",
@@ -74,6 +78,7 @@ __all__ = [
     "remove_leftover_files",
     "remove_medicine",
     "search",
+    "search_url",
     "suggest",
 ]
 
@@ -93,15 +98,32 @@ def get_backend(name: str | None = None) -> SearchBackend:
     return _backends[name]
 
 
-def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> SearchResults:
+def search(
+    query: str, page: int | str | None = 1, per_page: int = PER_PAGE, *, correct: bool = True
+) -> SearchResults:
     """Search the published monographs for ``query``; return one page of medicines.
 
     Medicines come in the order of their best-matching part, each with up to
     HITS_PER_MEDICINE parts (section, anchor, highlighted snippet). ``total``
-    counts the matching medicines. Raises SearchUnavailable when there is no
-    usable index. Changes nothing.
+    counts the matching medicines. When nothing is found and the spelling
+    correction finds something, those results come back instead, with
+    ``corrected_from`` the query as typed (unless ``correct`` is False: the
+    patient asked for exactly what they typed). Raises SearchUnavailable when
+    there is no usable index. Changes nothing.
     """
-    return get_backend().search(query, page, per_page)
+    backend = get_backend()
+    results = backend.search(query, page, per_page)
+    if correct and results.total == 0 and results.suggestion:
+        corrected = backend.search(results.suggestion, page, per_page)
+        if corrected.total:
+            return dataclasses.replace(
+                # A look-alike name is never followed: no exact match from a correction.
+                corrected,
+                exact=None,
+                suggestion=None,
+                corrected_from=results.query,
+            )
+    return results
 
 
 def exact_match(query: str) -> ExactMatch | None:
@@ -125,10 +147,28 @@ def suggest(prefix: str, limit: int = SUGGESTIONS) -> list[Suggestion]:
     """Names and brands that start with what the patient has typed so far.
 
     Each word typed before the last must be a whole word of the name; the last
-    may be the start of one. Fewer than two letters give nothing. Raises
+    may be the start of one. Fewer than two letters give nothing. When no name
+    starts so, the last word may hold one typo ("baclofin"): the names starting
+    with its corrections, else the corrections themselves as searches (kind
+    "search": "dizzyn" offers a search for "dizziness"). Raises
     SearchUnavailable when there is no usable index.
     """
-    return get_backend().suggest(prefix, limit)
+    backend = get_backend()
+    found = backend.suggest(prefix, limit)
+    words = words_of(normalize_query(prefix))[:MAX_TERMS]
+    if found or not words or len(words[-1]) < SPELLING_MIN_LENGTH:
+        return found
+    *before, last = words
+    corrections = [" ".join([*before, word]) for word in backend.correct_prefix(last, limit)]
+    for corrected in corrections:
+        if found := backend.suggest(corrected, limit):
+            return found
+    return [Suggestion(text, "search", "", search_url(text)) for text in corrections[:limit]]
+
+
+def search_url(query: str) -> str:
+    """The address of the search page's results for ``query``."""
+    return f"{reverse('monographs:search')}?{urlencode({'q': query})}"
 
 
 def index_medicines(medicines: Iterable) -> int:

@@ -87,8 +87,11 @@ class SearchResults:
     total: int
     # The one medicine whose name, brand or synonym is exactly the query.
     exact: ExactMatch | None
-    # A corrected query built from the index's own names; never acted on.
+    # A corrected query built from the index's own vocabulary, offered as a link.
     suggestion: str | None
+    # When nothing was found for what was typed and its correction found something,
+    # these are the correction's results and this is what was typed.
+    corrected_from: str | None = None
 
     @property
     def medicines(self) -> list[MedicineResult]:
@@ -164,4 +167,8 @@ class SearchBackend:
         return []
 
     def index_status(self) -> dict:
+        raise NotImplementedError
+
+    def correct_prefix(self, typed: str, limit: int) -> list[str]:
+        """Words of the vocabulary that start with ``typed`` or with it changed by one edit."""
         raise NotImplementedError

@@ -37,6 +37,7 @@ same result types:
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import operator
@@ -73,7 +74,14 @@ from .base import (
 )
 from .documents import join, published_documents, version_documents
 from .query import MAX_QUERY_LENGTH, MAX_TERMS, WORD_RE, normalize_query, query_words
-from .spelling import SPELLING_MIN_LENGTH, edit_distance
+from .spelling import (
+    PREFIX_CORRECTIONS,
+    PREFIX_KEPT,
+    SPELLING_MIN_LENGTH,
+    best_correction,
+    starts_within_one_edit,
+    vocabulary_words,
+)
 
 CONFIG = "english"
 # ts_rank's weights for D, C, B, A, in whoosh's proportions (names 6, headings 4,
@@ -104,6 +112,10 @@ INSERT_BATCH = 500
 _DOCUMENT = models.SearchDocument._meta.db_table
 _MEDICINE = models.SearchMedicine._meta.db_table
 _LEXEME = models.SearchLexeme._meta.db_table
+_SPELLING = models.SearchSpelling._meta.db_table
+# Near spellings compared for one word, and vocabulary words for one typed start.
+SPELLING_CANDIDATES = 20
+PREFIX_SCAN = 2_000
 
 
 # --- Querying ------------------------------------------------------------------
@@ -437,7 +449,7 @@ def _corrected(words: list[str], unknown: set[str]) -> str | None:
     changed = False
     corrected = []
     for word in words:
-        replacement = _closest_name_word(word) if word in unknown else None
+        replacement = _closest_word(word) if word in unknown else None
         if replacement:
             changed = True
         corrected.append(replacement or word)
@@ -469,6 +481,8 @@ def _word_facts(spelling: list[str], searched: list[str]) -> tuple[set[str], dic
         )
         SELECT f.word,
                f.spell AND f.has_lexemes AND f.documents = 0 AND NOT EXISTS (
+                   SELECT 1 FROM {_SPELLING} s WHERE s.word = f.word
+               ) AND NOT EXISTS (
                    SELECT 1 FROM {models.SearchWord._meta.db_table} w WHERE w.word = f.word
                ),
                f.documents,
@@ -483,30 +497,55 @@ def _word_facts(spelling: list[str], searched: list[str]) -> tuple[set[str], dic
     return unknown, frequencies, rows[0][3]
 
 
-def _closest_name_word(word: str) -> str | None:
-    """The most similar word of the names and conditions, if it is near enough."""
+def _closest_word(word: str) -> str | None:
+    """The word of the vocabulary nearest ``word``: fewest edits (at most MAX_EDITS), then
+    the one most medicines use; only a word some indexed medicine still has."""
     # `%` is pg_trgm's "similar" operator, served by the trigram index; its
     # threshold (pg_trgm.similarity_threshold) is 0.3 unless a DBA changed it,
-    # hence the check of MIN_SIMILARITY here as well.
+    # hence the check of MIN_SIMILARITY here as well. At most SPELLING_CANDIDATES
+    # words are compared: the work of one word's correction has a ceiling.
     sql = f"""
-        SELECT word, similarity(word, %s) AS similarity
-        FROM {models.SearchWord._meta.db_table}
-        WHERE word %% %s
-        GROUP BY word
-        ORDER BY similarity DESC, count(*) DESC, word
-        LIMIT 10
-    """  # noqa: S608 -- table name from the model; the word is a parameter
+        SELECT near.word, near.documents FROM (
+            SELECT word, documents FROM {_SPELLING}
+            WHERE word %% %s AND similarity(word, %s) >= %s
+            ORDER BY similarity(word, %s) DESC, documents DESC, word
+            LIMIT {SPELLING_CANDIDATES}
+        ) near
+        -- Removing a medicine leaves its words' counts (see _count_spelling): only
+        -- words some indexed medicine still has are offered.
+        WHERE EXISTS (
+            SELECT 1 FROM {_MEDICINE} m WHERE m.vector @@ plainto_tsquery('{CONFIG}', near.word)
+        )
+    """  # noqa: S608 -- table names from the models; the word is a parameter
     with connection.cursor() as cursor:
-        cursor.execute(sql, [word, word])
-        candidates = cursor.fetchall()
-    for candidate, similarity in candidates:
-        if (
-            similarity >= MIN_SIMILARITY
-            and candidate != word
-            and edit_distance(word, candidate) <= MAX_EDITS
-        ):
-            return candidate
-    return None
+        cursor.execute(sql, [word, word, MIN_SIMILARITY, word])
+        return best_correction(word, dict(cursor.fetchall()), MAX_EDITS)
+
+
+def correct_prefix(typed: str, limit: int = PREFIX_CORRECTIONS) -> list[str]:
+    """Words of the vocabulary that start with ``typed``, or with it changed by one edit:
+    the plain starts first, then the most used."""
+    typed = typed.casefold()
+    if len(typed) < SPELLING_MIN_LENGTH:
+        return []
+    # Words sharing the first letters (a typo is rarely there), at most PREFIX_SCAN.
+    start = typed[:PREFIX_KEPT].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    sql = f"""
+        SELECT word, documents FROM {_SPELLING} WHERE word LIKE %s
+        ORDER BY documents DESC, word LIMIT {PREFIX_SCAN}
+    """  # noqa: S608 -- table name from the model; the start is a parameter
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [f"{start}%"])
+            rows = cursor.fetchall()
+    except DatabaseError as error:
+        raise SearchUnavailable(type(error).__name__) from error
+    found = sorted(
+        (not word.startswith(typed), -documents, word)
+        for word, documents in rows
+        if starts_within_one_edit(typed, word)
+    )
+    return [word for _, _, word in found[:limit]]
 
 
 def suggest(prefix: str, limit: int) -> list[Suggestion]:
@@ -613,6 +652,7 @@ def _delete_everything() -> None:
     # Parts first: each is then one plain DELETE, with nothing left to cascade.
     for model in (models.SearchDocument, models.SearchName, models.SearchWord):
         model.objects.all().delete()
+    models.SearchSpelling.objects.all().delete()
     models.SearchMedicine.objects.all().delete()
     models.SearchLexeme.objects.all().delete()
 
@@ -695,9 +735,33 @@ def _store(pairs: Iterable[tuple[dict, list[dict]]]) -> int:
     for start in range(0, len(parts), INSERT_BATCH):
         _insert_documents(parts[start : start + INSERT_BATCH])
     _count_lexemes(list(medicine_ids.values()))
+    _count_spelling(pairs)
     models.SearchName.objects.bulk_create(names, batch_size=INSERT_BATCH)
     models.SearchWord.objects.bulk_create(words, batch_size=INSERT_BATCH)
     return len(parts)
+
+
+def _count_spelling(pairs: list[tuple[dict, list[dict]]]) -> None:
+    """Add these medicines' plain words to the spelling vocabulary's counts.
+
+    Counts are only ever added: a medicine taken out leaves its words counted
+    until the next rebuild (it would need every word kept per medicine to take
+    them away), so a correction is checked against the medicines before it is
+    offered (_closest_word).
+    """
+    counts: collections.Counter[str] = collections.Counter()
+    for _, documents in pairs:
+        counts.update(vocabulary_words(documents))
+    if not counts:
+        return
+    words = sorted(counts)
+    sql = f"""
+        INSERT INTO {_SPELLING} (word, documents)
+        SELECT * FROM unnest(%s::text[], %s::integer[])
+        ON CONFLICT (word) DO UPDATE SET documents = {_SPELLING}.documents + EXCLUDED.documents
+    """  # noqa: S608 -- table name from the model; the words are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [words, [counts[word] for word in words]])
 
 
 def _insert_medicines(pairs: list[tuple[dict, list[dict]]]) -> dict[str, int]:
@@ -869,3 +933,6 @@ class PostgresBackend(SearchBackend):
 
     def index_status(self):
         return index_status()
+
+    def correct_prefix(self, typed, limit):
+        return correct_prefix(typed, limit)

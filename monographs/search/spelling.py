@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .query import WORD_RE
+
 # Did-you-mean looks only at words starting with the same letter(s): most typos
 # are not in the first letter, and it keeps the look-up to a small slice of the
 # vocabulary.
@@ -88,3 +90,49 @@ def edit_distance(a: str, b: str) -> int:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         previous2, previous = previous, current
     return previous[-1]
+
+
+# The vocabulary of did-you-mean: words of letters only, long enough to be
+# worth correcting, and not absurdly long (no one misspells a 40-letter word).
+VOCABULARY_MAX_LENGTH = 30
+# Corrections offered for the start of a word typed in the search box, among the
+# words sharing its first PREFIX_KEPT letters (a typo is rarely that early).
+PREFIX_CORRECTIONS = 5
+PREFIX_KEPT = 3
+
+
+def vocabulary_words(documents: Iterable[dict]) -> set[str]:
+    """The distinct plain words of one medicine's documents: its share of the vocabulary.
+
+    Every field patients search (names, conditions, headings, items, body text),
+    casefolded, letters only, SPELLING_MIN_LENGTH to VOCABULARY_MAX_LENGTH long.
+    """
+    words: set[str] = set()
+    for document in documents:
+        for field in ("names", "conditions", "heading", "items", "body", "overview"):
+            for word in WORD_RE.findall(document.get(field) or ""):
+                if SPELLING_MIN_LENGTH <= len(word) <= VOCABULARY_MAX_LENGTH and word.isalpha():
+                    words.add(word.casefold())
+    return words
+
+
+def best_correction(word: str, frequencies: dict[str, int], max_edits: int = 1) -> str | None:
+    """The known word nearest ``word``: fewest edits (at most ``max_edits``), then the one
+    most medicines use, then alphabetical. ``frequencies``: candidate -> medicines using it."""
+    ranked = sorted(
+        (distance, -count, candidate)
+        for candidate, count in frequencies.items()
+        if candidate != word and (distance := edit_distance(word, candidate)) <= max_edits
+    )
+    return ranked[0][2] if ranked else None
+
+
+def starts_within_one_edit(typed: str, word: str) -> bool:
+    """Whether ``word`` starts with ``typed``, or with ``typed`` changed by one edit."""
+    if word.startswith(typed):
+        return True
+    return any(
+        within_one_edit(typed, word[:length])
+        for length in (len(typed) - 1, len(typed), len(typed) + 1)
+        if 0 < length <= len(word)
+    )

@@ -29,6 +29,7 @@ import bisect
 import errno
 import fcntl
 import functools
+import itertools
 import json
 import logging
 import math
@@ -77,10 +78,14 @@ from .base import (
 from .documents import published_documents, version_documents
 from .query import MAX_QUERY_LENGTH, MAX_TERMS, QUESTION_WORDS, WORD_RE, normalize_query
 from .spelling import (
+    PREFIX_CORRECTIONS,
+    PREFIX_KEPT,
     SPELLING_MIN_LENGTH,
     SPELLING_PREFIX,
     file_spelling_words,
     spelling_candidates,
+    starts_within_one_edit,
+    vocabulary_words,
     within_one_edit,
 )
 
@@ -94,6 +99,8 @@ MAX_SEARCH_ROUNDS = 8
 # a name word shared by more medicines than this is too vague to narrow by.
 NAME_SCOPE_LIMIT = 500
 SNIPPET_CHARS = 220
+# At most this many words of the vocabulary are compared with a typed start.
+PREFIX_SCAN = 2_000
 LOCK_FILE = "druginfo-write.lock"
 STATE_FILE = "druginfo-indexed.json"
 
@@ -180,8 +187,11 @@ SCHEMA = Schema(
     text=STORED(),
     # The whole names (name, generic name, brands, synonyms), normalised.
     exact=KEYWORD(commas=True, lowercase=True),
-    # Plain words of the names and conditions: the did-you-mean vocabulary.
+    # Plain words of the names and conditions (known words, never corrected).
     spell=KEYWORD(lowercase=True),
+    # Every plain word of the medicine's text (on its overview document only): the
+    # did-you-mean vocabulary, each word's document frequency how many medicines use it.
+    spelling=KEYWORD(lowercase=True),
     # Plain words of the names patients type into the search box.
     complete=KEYWORD(lowercase=True),
     # Every stemmed word of the medicine (on its overview document only).
@@ -758,7 +768,7 @@ def _did_you_mean(searcher, text: str) -> str | None:
     for word in words:
         replacement = None
         if not _is_known(reader, word):
-            replacement = _closest_name_word(searcher, word)
+            replacement = _closest_word(searcher, word)
         if replacement:
             changed = True
         corrected.append(replacement or word)
@@ -768,13 +778,16 @@ def _did_you_mean(searcher, text: str) -> str | None:
 def _is_known(reader, word: str) -> bool:
     if len(word) < SPELLING_MIN_LENGTH or word.isdigit() or ("spell", word) in reader:
         return True
+    if ("spelling", word) in reader:
+        return True
     stem = _stem(word)
     if not stem:
         return True  # a stop word
     return any((field, stem) in reader for field in SEARCHED_FIELDS)
 
 
-def _closest_name_word(searcher, word: str) -> str | None:
+def _closest_word(searcher, word: str) -> str | None:
+    """The word of the vocabulary one edit from ``word`` that most medicines use."""
     reader = searcher.reader()
     candidates = [
         candidate
@@ -784,11 +797,34 @@ def _closest_name_word(searcher, word: str) -> str | None:
     ]
     # Deleted documents keep their words in the vocabulary until segments merge:
     # suggest only words some live document still has.
-    ranked = sorted(candidates, key=lambda c: (-reader.doc_frequency("spell", c), c))
+    ranked = sorted(candidates, key=lambda c: (-reader.doc_frequency("spelling", c), c))
     for candidate in ranked:
-        if not searcher.search(Term("spell", candidate), limit=1).is_empty():
+        if not searcher.search(Term("spelling", candidate), limit=1).is_empty():
             return candidate
     return None
+
+
+def correct_prefix(typed: str, limit: int = PREFIX_CORRECTIONS) -> list[str]:
+    """Words of the vocabulary that start with ``typed``, or with it changed by one edit:
+    the plain starts first, then the most used. Raises SearchUnavailable without an index."""
+    typed = typed.casefold()
+    if len(typed) < SPELLING_MIN_LENGTH:
+        return []
+    with _searcher() as searcher:
+        reader = searcher.reader()
+        words = _vocabulary_list(searcher)
+        # Words sharing the first letters (a typo is rarely there), at most
+        # PREFIX_SCAN of them: the work a keystroke can cause has a ceiling.
+        kept = typed[:PREFIX_KEPT]
+        start = bisect.bisect_left(words, kept)
+        found = []
+        for word in itertools.islice(words, start, start + PREFIX_SCAN):
+            if not word.startswith(kept):
+                break
+            if starts_within_one_edit(typed, word):
+                exact = word.startswith(typed)
+                found.append((not exact, -reader.doc_frequency("spelling", word), word))
+        return [word for _, _, word in sorted(found)[:limit]]
 
 
 def _kept(searcher, name: str, make: Callable[[], object]):
@@ -810,6 +846,18 @@ def _slug_column(searcher):
     return _kept(searcher, "slugs", lambda: searcher.reader().column_reader("slug"))
 
 
+def _vocabulary_list(searcher) -> list[str]:
+    """Every word of the did-you-mean vocabulary, sorted; kept per searcher."""
+    return _kept(
+        searcher,
+        "vocabulary",
+        lambda: [
+            raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            for raw in searcher.reader().lexicon("spelling")
+        ],
+    )
+
+
 def _spelling_vocabulary(searcher) -> dict[tuple, list[str]]:
     """The did-you-mean words of the index, filed by their first and by their last letters.
 
@@ -822,10 +870,7 @@ def _spelling_vocabulary(searcher) -> dict[tuple, list[str]]:
     return _kept(
         searcher,
         "spelling",
-        lambda: file_spelling_words(
-            raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            for raw in searcher.reader().lexicon("spell")
-        ),
+        lambda: file_spelling_words(_vocabulary_list(searcher)),
     )
 
 
@@ -1123,9 +1168,11 @@ def _with_medicine_terms(documents: list[dict]) -> list[dict]:
                 terms.update(token.text for token in ANALYZER(document[field]))
     if documents:
         terms.update(token.text for token in ANALYZER(documents[0]["names"]))
+    vocabulary = " ".join(sorted(vocabulary_words(documents)))
     for document in documents:
         if document["kind"] == "overview":
             document["medicine_terms"] = " ".join(sorted(terms))
+            document["spelling"] = vocabulary
     return documents
 
 
@@ -1200,3 +1247,6 @@ class WhooshBackend(SearchBackend):
 
     def index_status(self):
         return index_status()
+
+    def correct_prefix(self, typed, limit):
+        return correct_prefix(typed, limit)
