@@ -22,7 +22,6 @@ from monographs.rendering import render_markdown
 
 LABELS = Path(__file__).resolve().parent / "labels"
 ROOT = LABELS.parent.parent
-FIXTURES = sorted(p.name for p in LABELS.iterdir() if p.suffix in (".xml", ".json"))
 EXPECTED_SLUGS = {
     "spl-lipitor-orig.xml": "atorvastatin",
     "spl-humira.xml": "adalimumab",
@@ -228,7 +227,9 @@ def test_text_by_section_gives_the_audit_plain_text():
 
 @pytest.mark.django_db
 def test_every_fixture_imports_to_a_draft_that_load_content_accepts(tmp_path):
-    out, err, error = import_labels(LABELS, output=tmp_path / "drafts")
+    out, err, error = import_labels(
+        *(LABELS / name for name in EXPECTED_SLUGS), output=tmp_path / "drafts"
+    )
     assert error is None, err
     assert err == ""
     for name, slug in EXPECTED_SLUGS.items():
@@ -426,6 +427,16 @@ def test_a_file_that_is_not_a_label_gets_one_line_and_nothing_is_written(tmp_pat
         "sources/diphenhydramine-and-phenylephrine/spl-cough.xml",
     ]
     assert "1 file(s) refused" in out
+
+
+def test_an_spl_file_that_is_not_a_label_is_refused():
+    # A real SPL indexing file from openFDA: SPL, but no label text and no products.
+    with pytest.raises(NotALabel) as refused:
+        read_label(LABELS / "spl-indexing-methoxsalen.xml")
+    assert str(refused.value) == (
+        "the SPL document is an 'Indexing - Pharmacologic Class' document with no label "
+        "text and no products"
+    )
 
 
 def test_an_external_entity_is_never_read(tmp_path):

@@ -89,7 +89,11 @@ def read_spl(root, path: Path) -> Label:
     for component in body.findall("v:component/v:section", NS):
         sections.extend(_sections(component, otc=otc, parent_key=None))
     if not sections and not products:
-        raise NotALabel("the SPL document has no sections and no products")
+        # SPL also carries indexing files, establishment listings and the like.
+        raise NotALabel(
+            f"the SPL document is a{'n' if kind[:1].lower() in 'aeiou' else ''} "
+            f"'{kind or 'untitled'}' document with no label text and no products"
+        )
     return Label(
         path=path,
         format="SPL",
