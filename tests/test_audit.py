@@ -7,6 +7,7 @@ each one by file, line and text, and pass the content as it is.
 
 from __future__ import annotations
 
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -113,6 +114,20 @@ def test_unit_conversions_and_ranges_are_understood(tmp_path):
     assert report.total == 9
 
 
+def test_an_acceptance_says_when_it_is_not_needed_or_the_page_lacks_the_number():
+    text = BACLOFEN.replace(
+        "source_documents:",
+        'accepted_numbers:\n  - number: "25 mg"\n    reason: "in the sources anyway"\n'
+        '  - number: "3 ml"\n    reason: "not on the page"\nsource_documents:',
+    )
+    report = audit(text)
+    assert [(a.number, a.state, a.note) for a in report.acceptances] == [
+        ("25 mg", "found", "not needed: the sources hold this number"),
+        ("3 ml", "absent", "the text no longer has this number"),
+    ]
+    assert report.ok
+
+
 def test_quantities_are_read_with_their_kind_of_unit():
     def read(text):
         return [(q.dimension, q.low, q.high) for q in find_quantities(text)]
@@ -126,6 +141,11 @@ def test_quantities_are_read_with_their_kind_of_unit():
     ]
     assert read("twice a day for two weeks") == [("times a day", 2, 2), ("weeks", 2, 2)]
     assert read("Common (affects 1 to 10 users in 100)") == [("1 in", 10, 10)]
+    assert read("a carton of 2 Single-Use Prefilled Pens or 2 syringes") == [
+        ("pens", 2, 2),
+        ("syringes", 2, 2),
+    ]
+    assert read("Do not take a double dose") == [("doses", 2, 2)]
     assert read("Published in 2024, 12 chapters, ATC M03BX01") == []
 
 
@@ -147,7 +167,7 @@ def test_an_accepted_number_counts_as_explained_and_the_command_shows_its_reason
     ]
     call_command("audit_numbers", "baclofen")
     out = capsys.readouterr().out
-    assert "accepted '4 to 26 weeks': 1–6 months in weeks" in out
+    assert "accepted '4 to 26 weeks': 1–6 months in weeks\n" in out
     assert f"baclofen: all {report.total} numbers explained: {report.total - 1} found" in out
 
 
@@ -223,3 +243,57 @@ def test_a_monograph_without_source_documents_cannot_pass():
     report = audit_monograph(text, "examplamide.md", CONTENT)
     assert report.summary() == "examplamide: no source documents; 1 numbers cannot be checked"
     assert not report.ok
+
+
+# --- every monograph of the content folder ------------------------------------------
+
+MONOGRAPHS = sorted(path.stem for path in CONTENT.glob("*.md"))
+
+
+def _planted(text: str, finding) -> tuple[str, str]:
+    """`text` with the last number of `finding` on its line a little off ("40 mg" ->
+    "40.3 mg", "0.5 mg/ml" -> "0.53 mg/ml", "1 in 10" -> "1 in 10.3")."""
+    last = list(re.finditer(r"\d+(?:\.\d+)?", finding.text))[-1]
+    number = last[0] + ("3" if "." in last[0] else ".3")
+    wrong = finding.text[: last.start()] + number + finding.text[last.end() :]
+    lines = text.split("\n")
+    assert finding.text in lines[finding.line - 1]
+    lines[finding.line - 1] = lines[finding.line - 1].replace(finding.text, wrong, 1)
+    return "\n".join(lines), wrong
+
+
+@pytest.mark.parametrize("slug", MONOGRAPHS)
+def test_each_monograph_passes_the_audit(slug):
+    report = audit_monograph(
+        (CONTENT / f"{slug}.md").read_text(encoding="utf-8"), f"{slug}.md", CONTENT
+    )
+    assert report.sources, f"{slug} names no source documents"
+    assert report.problems == []
+    assert [str(finding) for finding in report.unexplained] == []
+    assert [(a.number, a.note) for a in report.acceptances if a.state == "absent"] == []
+
+
+@pytest.mark.parametrize("slug", MONOGRAPHS)
+def test_a_changed_dose_maximum_temperature_or_band_is_caught_in_each_monograph(slug):
+    text = (CONTENT / f"{slug}.md").read_text(encoding="utf-8")
+    report = audit_monograph(text, f"{slug}.md", CONTENT)
+    dosage = text[: text.index("\n## Dosage")].count("\n") + 1
+    numerals = [f for f in report.found if re.search(r"\d", f.text)]
+    picks = {
+        "dose": next(f for f in numerals if f.line > dosage and "mg" in f.text),
+        "maximum": next(
+            (f for f in numerals if "maximum" in f.context.lower() and f.line > dosage),
+            None,
+        ),
+        "temperature": next((f for f in numerals if "°" in f.text), None),
+        "band": next((f for f in numerals if " in " in f.text), None),
+    }
+    planted = 0
+    for kind, finding in picks.items():
+        if finding is None:
+            continue
+        changed, wrong = _planted(text, finding)
+        result = audit_monograph(changed, f"{slug}.md", CONTENT)
+        assert [(f.line, f.text) for f in result.unexplained] == [(finding.line, wrong)], kind
+        planted += 1
+    assert planted >= 2

@@ -38,6 +38,8 @@ _SEP = r"\s*(?:–|—|-|‒|to|up to)\s*"
 _PER_DAY = r"(?:\s*/\s*(?:day|d|24\s*h(?:ours?)?))?"
 _MASS = r"(?:mg|milligrams?|micrograms?|mcg|µg|μg|g|grams?|kg|kilograms?|ng|nanograms?)"
 _VOLUME = r"(?:ml|mL|millilit(?:re|er)s?|l|L|lit(?:re|er)s?|microlit(?:re|er)s?|µl|µL)"
+# "2 Single-Use Prefilled Pens": the words a label puts between a count and its device.
+_PRESENTATION = r"(?:(?:single[\s-]use|single[\s-]dose|pre-?filled|disposable|glass|dose)\s+){0,3}"
 _UNITS: tuple[tuple[str, str, str], ...] = (
     (
         r"(?:mg|milligrams?)\s*(?:/|per|for each|a|each)\s*(?:kg|kilograms?)"
@@ -62,7 +64,8 @@ _UNITS: tuple[tuple[str, str, str], ...] = (
     (r"doses?", "doses", "1"),
     (r"tablets?", "tablets", "1"),
     (r"capsules?", "capsules", "1"),
-    (r"(?:pre-?filled\s+)?(?:pens?|syringes?)", "pens or syringes", "1"),
+    (_PRESENTATION + r"pens?", "pens", "1"),
+    (_PRESENTATION + r"syringes?", "syringes", "1"),
     (r"injections?", "injections", "1"),
     (r"sachets?", "sachets", "1"),
     (r"puffs?", "puffs", "1"),
@@ -403,9 +406,19 @@ class Finding:
 
 @dataclasses.dataclass(frozen=True)
 class Acceptance:
+    """An accepted number of the front matter, and whether the page still needs it."""
+
     number: str
     reason: str
-    used: bool  # False when the page no longer has the number
+    state: str  # "used", "found" (the sources hold it after all) or "absent" (not on the page)
+
+    @property
+    def note(self) -> str:
+        return {
+            "used": "",
+            "found": "not needed: the sources hold this number",
+            "absent": "the text no longer has this number",
+        }[self.state]
 
 
 @dataclasses.dataclass
@@ -489,23 +502,25 @@ def audit_monograph(text: str, path: str, content_dir: Path) -> AuditReport:
     accepted_quantities = [
         (number, reason, list(find_quantities(number))) for number, reason in accepted
     ]
-    used: set[int] = set()
+    states: dict[int, str] = {}
     findings = []
     for line_number, line in _audited_lines(text, body_start):
         for quantity in find_quantities(line):
             found = sources.holds(quantity)
             reason = ""
-            if not found:
-                for index, (number, why, quantities) in enumerate(accepted_quantities):
-                    if _same_written(number, quantity.text) or (
-                        len(quantities) == 1 and _same_quantity(quantities[0], quantity)
-                    ):
+            for index, (number, why, quantities) in enumerate(accepted_quantities):
+                if _same_written(number, quantity.text) or (
+                    len(quantities) == 1 and _same_quantity(quantities[0], quantity)
+                ):
+                    if found:
+                        states.setdefault(index, "found")
+                    else:
                         reason = why
-                        used.add(index)
-                        break
+                        states[index] = "used"
+                    break
             findings.append(Finding(path, line_number, quantity.text, line.strip(), found, reason))
     acceptances = [
-        Acceptance(number, reason, index in used)
+        Acceptance(number, reason, states.get(index, "absent"))
         for index, (number, reason, _quantities) in enumerate(accepted_quantities)
     ]
     return AuditReport(slug, path, documents, findings, acceptances, problems, sources.count)

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             for finding in report.unexplained:
                 self.stdout.write(str(finding))
             for acceptance in report.acceptances:
-                note = "" if acceptance.used else " (the page no longer has this number)"
+                note = f" ({acceptance.note})" if acceptance.note else ""
                 self.stdout.write(
                     f"{path}: accepted {acceptance.number!r}: {acceptance.reason}{note}"
                 )
