@@ -405,6 +405,8 @@ NOT_LABELS = {
         "the FHIR Bundle is not valid",
     ),
     "notes.txt": ("Lipitor 10 mg", "the file is neither XML nor JSON"),
+    "deep.json": ("[" * 100_000 + "]" * 100_000, "the file is nested too deeply to be a label"),
+    "deep.xml": ("<a>" * 5_000 + "</a>" * 5_000, "the XML is broken or cut off"),
     "bomb.xml": (ENTITY_BOMB, "the XML declares entities, which no label uses"),
 }
 

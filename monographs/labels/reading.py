@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +28,8 @@ from lxml import etree
 
 # The monograph sections (and the sub-headings of "Before you take it" and
 # "Dosage") a label's text can be filed under.
+logger = logging.getLogger(__name__)
+
 SECTION_KEYS = (
     "uses",
     "who-should-not",
@@ -146,6 +149,21 @@ def read_label(path: str | Path) -> Label:
 
 def read_label_bytes(raw: bytes, path: Path) -> Label:
     """As read_label, for bytes already read (an upload); `path` names them."""
+    try:
+        return _read(raw, path)
+    except NotALabel:
+        raise
+    except RecursionError:
+        raise NotALabel("the file is nested too deeply to be a label") from None
+    except Exception as error:
+        # Outside input must never crash the importer or the admin: say what failed.
+        logger.exception("label_unreadable file=%s", path.name)
+        raise NotALabel(
+            f"the file could not be read as a label ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _read(raw: bytes, path: Path) -> Label:
     from . import epi, spl
 
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
