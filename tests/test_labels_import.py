@@ -619,3 +619,97 @@ def test_admin_upload_needs_a_file_a_post_and_an_editor(erin, settings):
     outsider = client_for(make_user("olga", is_staff=True))
     forbidden = outsider.post(FROM_LABEL_URL, {"label": io.BytesIO(b"<x/>")})
     assert forbidden.status_code == 403
+
+
+# --- labels not seen before: real fixtures with optional parts taken out -------------
+
+SPL_REMOVALS = {
+    "no title": ["/v:document/v:title"],
+    "no version or date": ["/v:document/v:versionNumber", "/v:document/v:effectiveTime"],
+    "no author": ["/v:document/v:author"],
+    "no routes or forms": ["//v:routeCode", "//v:formCode"],
+    "no section titles": ["//v:section/v:title"],
+    "no section codes": ["//v:section/v:code"],
+    "no patient leaflet": ["//v:section[v:code/@code='42230-3']"],
+    "no strengths": ["//v:ingredient/v:quantity"],
+    "no generic names": ["//v:asEntityWithGeneric"],
+}
+
+
+@pytest.mark.parametrize("removal", sorted(SPL_REMOVALS))
+def test_an_spl_label_with_optional_parts_missing_still_imports(tmp_path, removal):
+    from lxml import etree
+
+    tree = etree.parse(str(LABELS / "spl-lipitor-orig.xml"))
+    for xpath in SPL_REMOVALS[removal]:
+        for element in tree.xpath(xpath, namespaces={"v": "urn:hl7-org:v3"}):
+            element.getparent().remove(element)
+    path = tmp_path / "changed.xml"
+    tree.write(str(path), encoding="utf-8", xml_declaration=True)
+    out, err, error = import_labels(path, output=tmp_path / "out")
+    assert error is None, err
+    (draft,) = (tmp_path / "out").glob("*.md")
+    document = parse_file(draft)
+    assert document.status == "draft"
+    assert "Label text, to rewrite in plain words before review" in draft.read_text()
+
+
+def _composition(bundle) -> dict:
+    return bundle["entry"][0]["resource"]
+
+
+def _drop(data: dict, *keys: str) -> dict:
+    for key in keys:
+        data.pop(key, None)
+    return data
+
+
+def _each_section(sections):
+    for section in sections:
+        yield section
+        yield from _each_section(section.get("section", []))
+
+
+EPI_CHANGES = {
+    "no products or ingredients": lambda bundle: bundle.update(
+        entry=[e for e in bundle["entry"] if e["resource"]["resourceType"] == "Composition"]
+    ),
+    "no identifiers or timestamp": lambda bundle: (
+        _drop(bundle, "identifier", "timestamp"),
+        _drop(_composition(bundle), "identifier"),
+    ),
+    "no language": lambda bundle: (
+        _drop(bundle, "language"),
+        _drop(_composition(bundle), "language"),
+    ),
+    "no section codes or texts of the wrapper": lambda bundle: (
+        [_drop(section, "code") for section in _each_section(_composition(bundle)["section"])]
+        + [_drop(_composition(bundle)["section"][0], "text", "emptyReason")]
+    ),
+    "author by display only": lambda bundle: _composition(bundle).update(
+        author=[{"display": "A marketing authorisation holder"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(EPI_CHANGES))
+def test_an_epi_leaflet_with_optional_parts_missing_still_imports(tmp_path, change):
+    bundle = json.loads((LABELS / "epi-en-37d610f9.json").read_text(encoding="utf-8"))
+    path = tmp_path / "changed.json"
+    EPI_CHANGES[change](bundle)
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    out, err, error = import_labels(path, output=tmp_path / "out")
+    assert error is None, err
+    (draft,) = (tmp_path / "out").glob("*.md")
+    text = draft.read_text()
+    assert parse_file(draft).status == "draft"
+    assert "one 120 mg capsule" in text  # section 3, found by its number in any case
+
+
+def test_an_epi_bundle_missing_what_fhir_requires_is_refused_naming_the_field(tmp_path):
+    bundle = json.loads((LABELS / "epi-en-37d610f9.json").read_text(encoding="utf-8"))
+    del _composition(bundle)["date"]  # Composition.date is required (1..1) in FHIR R5
+    path = tmp_path / "no-date.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    with pytest.raises(NotALabel, match=r"the FHIR Bundle is not valid \(entry\.0\.resource\.date"):
+        read_label(path)

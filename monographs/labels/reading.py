@@ -377,7 +377,10 @@ HEADING_KEYS: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("overdose", r"too much|more .* than (you )?should|overdos|más .* de(l| lo) que debe"),
         ("missed-dose", r"\b(forget|forgot|miss(ed)?)\b|olvid"),
         ("stopping", r"\bstop(s|ping)? (taking|using)|interrump|deja de"),
-        ("who-should-not", r"do not (take|use)|should not (take|use)|^no (tome|use)|do not use"),
+        (
+            "who-should-not",
+            r"do not (take|use)|should not (take|use)|^no (tome|use)|contraindica",
+        ),
         ("pregnancy", r"pregnan|breast|nursing|lactation|embaraz|lactancia"),
         ("driving", r"driving|machines|conducci|máquinas"),
         (

@@ -120,7 +120,8 @@ def _sections(section, *, otc: bool, parent_key: str | None) -> Iterator[LabelSe
     patient = otc or code in PATIENT_CODES
     if code in SECTION_CODES:
         key = SECTION_CODES[code]
-    elif code == UNCLASSIFIED or otc:
+    elif code == UNCLASSIFIED or otc or not code:
+        # Unclassified, Drug Facts, or a section without a code: its heading says.
         key = key_for_heading(heading) if heading else parent_key
     else:
         key = parent_key
