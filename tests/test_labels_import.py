@@ -460,6 +460,12 @@ def test_an_existing_draft_is_kept_unless_replace_is_given(tmp_path):
     assert (tmp_path / "orlistat.md").read_text(encoding="utf-8") == "mine"
     out, err, error = import_labels(LABELS / "epi-en-37d610f9.json", output=tmp_path, replace=True)
     assert error is None and (tmp_path / "orlistat.md").read_text().startswith("---")
+    # A published monograph is never replaced by a draft, even with --replace.
+    published = (tmp_path / "orlistat.md").read_text().replace("status: draft", "status: published")
+    (tmp_path / "orlistat.md").write_text(published)
+    out, err, error = import_labels(LABELS / "epi-en-37d610f9.json", output=tmp_path, replace=True)
+    assert error is not None and "orlistat.md is a published monograph" in err
+    assert (tmp_path / "orlistat.md").read_text() == published
 
 
 def test_the_command_exits_1_when_a_file_is_refused_and_imports_the_rest(tmp_path):

@@ -44,6 +44,7 @@ SALT_WORDS = {
 TEXT_BUDGETS = (4000, 2500, 1500, 800, 300)
 _ESCAPE_RE = re.compile(r"([\\`*_\[\]<>|~&#!])")
 _LINE_START_RE = re.compile(r"^(\d+)([.)])")
+_PUBLISHED_RE = re.compile(r"^status:\s*[\"']?published", re.MULTILINE)
 
 
 class DraftError(Exception):
@@ -99,10 +100,17 @@ def write_drafts(
     file_name = label.path.name
     drafts = build_drafts(label, file_name)
     targets = [output_dir / f"{draft.slug}.md" for draft in drafts]
-    if not replace:
-        for target in targets:
-            if target.exists():
-                raise DraftError(f"{target} already exists; nothing was written (--replace)")
+    for target in targets:
+        if not target.exists():
+            continue
+        if not replace:
+            raise DraftError(f"{target} already exists; nothing was written (--replace)")
+        if _PUBLISHED_RE.search(target.read_text(encoding="utf-8", errors="replace")):
+            # A draft must never take the place of a page the public reads.
+            raise DraftError(
+                f"{target} is a published monograph; nothing was written (import the label "
+                "into another folder and merge it by hand)"
+            )
     written = []
     for draft, target in zip(drafts, targets, strict=True):
         kept = output_dir / draft.source_document
