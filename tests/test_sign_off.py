@@ -97,6 +97,11 @@ def test_a_page_loaded_from_a_file_says_it_is_not_yet_checked_by_a_clinician():
     about = text_of(response)[text_of(response).rindex("About this information") :]
     assert "Written by druginfo editorial team, from the sources above" in about
     assert "Checked by Not yet checked by a clinician" in about
+    header = text_of(response)[: text_of(response).index("Key takeaways")]
+    assert (
+        "Written by druginfo editorial team from official sources; not yet checked by a "
+        "clinician." in header
+    )
     assert "review panel" not in response.content.decode()
     assert "reviewedBy" not in json_ld(response)
 
@@ -119,6 +124,8 @@ def test_a_version_a_reviewer_published_names_them_their_profession_and_the_date
     response = Client().get(medicine.get_absolute_url())
     about = text_of(response)[text_of(response).rindex("About this information") :]
     assert f"Checked by Rita Patel, pharmacist, who published this version on {date}" in about
+    header = text_of(response)[: text_of(response).index("Key takeaways")]
+    assert f"Checked by Rita Patel, pharmacist, who published this version on {date}." in header
     assert "Not yet checked" not in about
     assert json_ld(response)["reviewedBy"] == {
         "@type": "Person",
@@ -181,3 +188,33 @@ def test_a_reviewers_profession_is_edited_on_their_account_in_the_admin(db):
     assert response.status_code == 302, response.content.decode()[:3000]
     assert ReviewerProfile.objects.get(user=rita).profession == "consultant neurologist"
     assert Medicine.objects.count() == 0
+
+
+def test_versions_published_before_the_sign_off_was_recorded_get_it_from_the_log(medicine):
+    """Migration editorial 0003: the admin's log entry or a scheduled publish that went
+    out names who published; a version loaded from a file keeps none."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    migration = importlib.import_module("editorial.migrations.0003_published_by_from_the_record")
+    version = published_by_rita(medicine)
+    rita = version.published_by
+    Version = type(version)
+    Version.objects.filter(pk=version.pk).update(
+        published_by=None, published_by_name="", published_by_profession=""
+    )
+    LogEntry.objects.log_actions(
+        user_id=rita.pk,
+        queryset=[medicine],
+        action_flag=CHANGE,
+        change_message=f"Published version {version.number}.",
+        single_object=True,
+    )
+
+    migration.record_publishers(apps, None)
+
+    version.refresh_from_db()
+    assert (version.published_by, version.published_by_name) == (rita, "Rita Patel")
+    assert Version.objects.get(medicine=medicine, number=1).published_by is None
