@@ -111,6 +111,8 @@ def build_leaflet_html(version: models.Version, variant: Variant, route: str = "
         "variant": variant,
         "route": route,
         "route_label": routes.route_label(route) if route else "",
+        # One route's leaflet in standard print is set tighter, in two columns.
+        "compact": bool(route) and not variant.large_print,
         "page_url": page_url,
         "qr_code_uri": qr_code_uri(page_url),
         "printed_on": timezone.localdate(),
