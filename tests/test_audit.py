@@ -66,6 +66,12 @@ def test_baclofen_passes_the_audit_against_its_fact_sheet():
         # a changed frequency band
         ("affect more than 1 in 10 people", "affect more than 1 in 20 people", "more than 1 in 20"),
         ("affect up to 1 in 10 people", "affect up to 1 in 50 people", "up to 1 in 50"),
+        # a band given another band's frequency: 1 in 100 is Uncommon's, not Common's
+        (
+            "Common side effects affect up to 1 in 10 people",
+            "Common side effects affect up to 1 in 100 people",
+            "up to 1 in 100",
+        ),
         # a changed unit: micrograms become milligrams
         (
             "Most people settle on 300–800 micrograms",
@@ -146,6 +152,11 @@ def test_quantities_are_read_with_their_kind_of_unit():
         ("syringes", 2, 2),
     ]
     assert read("Do not take a double dose") == [("doses", 2, 2)]
+    bands = [
+        (q.band, q.side, q.low) for q in find_quantities("Common (affects 1 to 10 users in 100)")
+    ]
+    assert bands == [("common", "up to", 10)]
+    assert [q.band for q in find_quantities("The most common affect more than 1 in 10")] == [""]
     assert read("Published in 2024, 12 chapters, ATC M03BX01") == []
 
 

@@ -136,6 +136,11 @@ BAND_RE = re.compile(
     r"(?![\w,]|\.\d)",
     re.I,
 )
+# The frequency bands' names; "the most common side effects" names no band.
+BAND_NAME_RE = re.compile(
+    r"(?<!most )(?<!less )(?<!more )\b(very common|very rare|uncommon|common|rare|not known)\b",
+    re.I,
+)
 # Ages written without a unit: "aged 1 to 10", "children over 10", "people over 65".
 AGE_RE = re.compile(
     rf"\b(?:(?:aged?|ages)\s+(?:of\s+)?|(?:children|child|people|adults?|patients|"
@@ -158,6 +163,8 @@ class Quantity:
     high: Decimal
     text: str
     side: str = ""
+    # The frequency band a "1 in 10" is given for on its line ("Common: up to 1 in 10").
+    band: str = ""
 
     @property
     def is_range(self) -> bool:
@@ -233,7 +240,10 @@ def find_quantities(text: str) -> Iterator[Quantity]:
         side = (match["side"] or "up to").lower()
         side = "more" if side in ("more than", "over", "greater than", "at least") else "up to"
         value = (b / a).normalize()
-        found.append((match.start(), match.end(), Quantity("1 in", value, value, match[0], side)))
+        names = list(BAND_NAME_RE.finditer(text, 0, match.start()))
+        band = names[-1][1].lower() if names else ""
+        quantity = Quantity("1 in", value, value, match[0], side, band)
+        found.append((match.start(), match.end(), quantity))
     for match in _DOUBLE_DOSE_RE.finditer(text):
         found.append(
             (match.start(), match.end(), Quantity("doses", Decimal(2), Decimal(2), match[0]))
@@ -283,6 +293,8 @@ class SourceNumbers:
 
     values: set[tuple[str, Decimal, str]] = dataclasses.field(default_factory=set)
     ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
+    # Frequencies given for a named band: (band, value, side); and the bands named.
+    banded: set[tuple[str, Decimal, str]] = dataclasses.field(default_factory=set)
     count: int = 0
 
     def add_text(self, text: str) -> None:
@@ -296,8 +308,13 @@ class SourceNumbers:
         self.values.add((quantity.dimension, quantity.high, quantity.side))
         if quantity.is_range:
             self.ranges.add((quantity.dimension, quantity.low, quantity.high))
+        if quantity.band:
+            self.banded.add((quantity.band, quantity.low, quantity.side))
 
     def holds(self, quantity: Quantity) -> bool:
+        if quantity.band and any(band == quantity.band for band, _v, _s in self.banded):
+            # A band the sources give a frequency for must have that frequency.
+            return (quantity.band, quantity.low, quantity.side) in self.banded
         key = quantity.dimension
         if quantity.is_range and (key, quantity.low, quantity.high) in self.ranges:
             return True
@@ -317,19 +334,21 @@ def read_source_text(path: Path) -> str:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
             raise SourceError(f"the fact sheet cannot be read ({_first_line(error)})") from None
-        return "\n".join(_yaml_texts(data))
+        return "\n".join(_yaml_texts(data, with_keys=True))
     return _label_text(path)
 
 
-def _yaml_texts(data, key: str = "") -> Iterator[str]:
+def _yaml_texts(data, key: str = "", *, with_keys: bool = False) -> Iterator[str]:
+    """Every scalar of `data`; with_keys, each after its key ("common: up to 1 in 10
+    people", the key's underscores as spaces), which names a fact sheet's band."""
     if isinstance(data, dict):
         for name, value in data.items():
-            yield from _yaml_texts(value, str(name))
+            yield from _yaml_texts(value, str(name), with_keys=with_keys)
     elif isinstance(data, list):
         for value in data:
-            yield from _yaml_texts(value, key)
+            yield from _yaml_texts(value, key, with_keys=with_keys)
     elif data is not None and not isinstance(data, bool):
-        yield str(data)
+        yield f"{key.replace('_', ' ')}: {data}" if with_keys and key else str(data)
 
 
 def _label_text(path: Path) -> str:
