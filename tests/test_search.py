@@ -22,6 +22,7 @@ from django.test import override_settings
 from monographs import editing, search
 from monographs.loading import parse_bytes, project_rows
 from monographs.models import Medicine
+from monographs.search import postgres as search_postgres
 from monographs.search import query, spelling
 from monographs.search import whoosh as whoosh_search
 from tests.factories import (
@@ -843,3 +844,30 @@ def test_snippets_mark_every_word_that_stems_to_a_searched_term():
                 if whoosh_search._stem(word.group()) == stem
             ]
             assert whoosh_search._matched_words(text, frozenset([stem])) == expected, (stem, text)
+
+
+# --- The ceiling on the work of one query ---------------------------------------
+
+LONG_COMMON_QUESTION = (
+    "what should I do if I take the tablets and it does not work, how long does it take, "
+    "can I take it with food or a drink, and what if I take too much of it or stop taking it"
+)
+
+
+def test_a_long_question_of_common_words_scores_no_more_parts_than_the_ceiling(
+    client, baclofen_index, monkeypatch
+):
+    assert len(LONG_COMMON_QUESTION) <= search.MAX_QUERY_LENGTH
+    unbounded = search.search(LONG_COMMON_QUESTION)
+    monkeypatch.setattr(whoosh_search, "MAX_SCORED", 12)
+    monkeypatch.setattr(search_postgres, "MAX_SCORED", 12)
+
+    bounded = search.search(LONG_COMMON_QUESTION)
+    page = client.get("/search/", {"q": LONG_COMMON_QUESTION})
+
+    assert unbounded.scored > 12
+    assert 0 < bounded.scored <= 12
+    assert bounded.total == unbounded.total
+    assert bounded.medicines
+    assert page.status_code == 200
+    assert "medicines found" in page.text or "medicine found" in page.text

@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 
 from .base import (
     HITS_PER_MEDICINE,
+    MAX_SCORED,
     PER_PAGE,
     PUBLISH_REINDEX_LIMIT,
     STALE_DETAIL,
@@ -51,6 +52,7 @@ from .spelling import SPELLING_MIN_LENGTH
 __all__ = [
     "HITS_PER_MEDICINE",
     "MAX_QUERY_LENGTH",
+    "MAX_SCORED",
     "MAX_TERMS",
     "PER_PAGE",
     "PUBLISH_REINDEX_LIMIT",

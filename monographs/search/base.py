@@ -20,6 +20,17 @@ PER_PAGE = 10
 # A medicine's result shows its best section and at most this many others.
 HITS_PER_MEDICINE = 3
 SUGGESTIONS = 8
+# The ceiling on the work of one query: at most this many parts are scored. A
+# question of common words ("how long does it take to work") matches most parts
+# of every medicine; scoring them all took seconds at 10,000 monographs.
+MAX_SCORED = 2_000
+# A long question is searched by its rarest words: at most this many (scoring a
+# part costs about as much per word as the rest of the search).
+MAX_SEARCHED_WORDS = 4
+# A word in more than this share of all parts is common: it adds to the score of
+# the parts rarer words bring in, but brings in no parts itself (a query of common
+# words alone asks for the parts that have them all).
+COMMON_SHARE = 0.2
 # Medicines read from the database at a time while indexing.
 BATCH_SIZE = 200
 # A second writer waits this long for the first before giving up loudly.
@@ -92,6 +103,10 @@ class SearchResults:
     # When nothing was found for what was typed and its correction found something,
     # these are the correction's results and this is what was typed.
     corrected_from: str | None = None
+    # How many parts were scored to answer: the work the query caused, never more
+    # than MAX_SCORED (a very common question is answered from the first parts
+    # found rather than from every part that matches).
+    scored: int = 0
 
     @property
     def medicines(self) -> list[MedicineResult]:

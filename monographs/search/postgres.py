@@ -58,7 +58,10 @@ from .. import models
 from ..loading import normalize_name
 from .base import (
     BATCH_SIZE,
+    COMMON_SHARE,
     HITS_PER_MEDICINE,
+    MAX_SCORED,
+    MAX_SEARCHED_WORDS,
     STALE_DETAIL,
     WRITE_LOCK_TIMEOUT,
     ExactMatch,
@@ -98,13 +101,16 @@ SNIPPET_WORDS = 35
 # MAX_EDITS edits away.
 MIN_SIMILARITY = 0.3
 MAX_EDITS = 2
-# A word in more than this share of all parts ("take", "dose") does not bring
+# A word in more than COMMON_SHARE of all parts ("take", "dose") does not bring
 # parts into the results by itself: it only adds to the score of the parts that
 # another word of the query brought in. Ranking every part that says "take"
 # would cost more than the rest of the search together. How many parts hold
 # each word is kept in models.SearchLexeme as the index is written; a query of
-# common words alone uses them all.
-COMMON_SHARE = 0.2
+# common words alone brings in the parts that have them all.
+# A search scores the parts of at most this many medicines that match (more for a
+# deep page): the candidates are found through the medicines' own search vectors,
+# which is cheap, instead of intersecting the posting lists of every part.
+CANDIDATE_MEDICINES = 100
 # pg_advisory_xact_lock key of index writers: "drug" in ASCII.
 WRITE_LOCK_KEY = 0x64727567
 INSERT_BATCH = 500
@@ -136,8 +142,9 @@ def search(query: str, page, per_page: int) -> SearchResults:
             # each with what it is for, as the whoosh backend shows them.
             groups = _NamedMedicines([slug for slug, _ in named], words)
         else:
-            groups = _GroupedHits(words, frequencies, total)
-        result_page = Paginator(groups, per_page).get_page(page)
+            groups = _GroupedHits(_searched_words(words, frequencies), frequencies, total)
+        with _index_reads():
+            result_page = Paginator(groups, per_page).get_page(page)
         total = len(groups)
     except DatabaseError as error:
         raise SearchUnavailable(
@@ -150,7 +157,31 @@ def search(query: str, page, per_page: int) -> SearchResults:
         total=total,
         exact=exact,
         suggestion=suggestion,
+        scored=getattr(groups, "scored", 0),
     )
+
+
+@contextmanager
+def _index_reads():
+    """A transaction in which the planner reads the search tables through their indexes.
+
+    It takes the 10,000 rows of the medicines table for a small table and scans
+    it, not counting that each row's search vector is stored apart (TOAST) and
+    must be read back for the match: 50 ms where the GIN index takes 0.4-5 ms.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        yield
+
+
+def _searched_words(words: Sequence[str], frequencies: dict[str, int]) -> list[str]:
+    """The words worth searching: those some part holds, and of a long question only
+    the MAX_SEARCHED_WORDS rarest (a common word adds work, not meaning)."""
+    known = [word for word in words if frequencies.get(word, 0) > 0]
+    if len(known) <= MAX_SEARCHED_WORDS:
+        return known
+    kept = set(sorted(known, key=lambda word: frequencies[word])[:MAX_SEARCHED_WORDS])
+    return [word for word in known if word in kept]
 
 
 def _tsquery_sql(words: Sequence[str], joiner: str) -> str:
@@ -165,7 +196,11 @@ def _any_word_query(words: Sequence[str]) -> SearchQuery:
 
 
 def _page_sql(
-    words: Sequence[str], frequencies: dict[str, int], total: int, selective: Sequence[str]
+    words: Sequence[str],
+    frequencies: dict[str, int],
+    total: int,
+    selective: Sequence[str],
+    joiner: str = "||",
 ) -> tuple[str, list]:
     """SQL for the ids and ranks (1 = best) of the best parts of a page of medicines, and its
     parameters.
@@ -177,13 +212,14 @@ def _page_sql(
     much. Only the parts with a ``selective`` word take part (see COMMON_SHARE).
     Each medicine brings its best HITS_PER_MEDICINE parts; medicines go in the
     order of their best part, ties by slug so pages never overlap. The last
-    three parameters (LIMIT, OFFSET and parts per medicine) are the caller's.
+    five parameters (candidate medicines, candidate parts, LIMIT, OFFSET and parts per
+    medicine) are the caller's.
     """
     columns = [f"w{number}" for number in range(len(words))]
     query_columns = ", ".join(
         f"websearch_to_tsquery('{CONFIG}', %s) AS {column}" for column in columns
     )
-    any_word = " || ".join(
+    bringing = f" {joiner} ".join(
         f"q.{column}" for column, word in zip(columns, words, strict=True) if word in selective
     )
     # Each part's rank for each word, in one pass over the matching parts.
@@ -207,7 +243,15 @@ def _page_sql(
                    AS score
             FROM (
                 SELECT d.id, d.medicine_id, {ranks} FROM {_DOCUMENT} d, q
-                WHERE d.vector @@ ({any_word})
+                WHERE d.id IN (
+                    SELECT d.id FROM {_DOCUMENT} d, q
+                    WHERE d.medicine_id IN (
+                        SELECT m.id FROM {_MEDICINE} m, q
+                        WHERE m.vector @@ ({bringing}) LIMIT %s
+                    )
+                    AND d.vector @@ ({bringing})
+                    LIMIT %s
+                )
             ) m, q
         ),
         ranked AS (
@@ -221,7 +265,8 @@ def _page_sql(
             SELECT medicine_id, best, slug FROM ranked WHERE part = 1
             ORDER BY best DESC, slug LIMIT %s OFFSET %s
         )
-        SELECT r.id, r.part FROM ranked r JOIN medicines USING (medicine_id)
+        SELECT r.id, r.part, (SELECT count(*) FROM scored)
+        FROM ranked r JOIN medicines USING (medicine_id)
         WHERE r.part <= %s
         ORDER BY medicines.best DESC, medicines.slug, r.part
     """  # noqa: S608 -- table and column names and numbers are ours; the words are parameters
@@ -250,10 +295,16 @@ class _GroupedHits(Sequence):
         self._words = list(words)
         self._frequencies = frequencies
         self._total = max(total, 1)
-        # The words that bring parts in: found somewhere, and not common (COMMON_SHARE).
-        self._selective = [
-            word for word in words if 0 < frequencies.get(word, 0) < COMMON_SHARE * self._total
-        ] or list(words)
+        # The words that bring parts in: not common (COMMON_SHARE). A query of
+        # common words alone brings in the parts that have them all.
+        ceiling = COMMON_SHARE * self._total
+        self._selective = [word for word in words if frequencies.get(word, 0) <= ceiling]
+        self._joiner = "||" if self._selective else "&&"
+        if not self._selective:
+            self._selective = list(words)
+        # At most this many parts are scored; each costs about as much again per word.
+        self._budget = MAX_SCORED // max(1, len(words))
+        self.scored = 0
         self._count: int | None = None
 
     def __len__(self) -> int:
@@ -263,9 +314,9 @@ class _GroupedHits(Sequence):
             else:
                 # The medicine rows hold every word of their parts: counting them
                 # is cheaper than grouping every matching part.
-                any_word = _tsquery_sql(self._selective, "||")
+                bringing = _tsquery_sql(self._selective, self._joiner)
                 # Table name from the model; the words are parameters.
-                sql = f"SELECT count(*) FROM {_MEDICINE} WHERE vector @@ ({any_word})"  # noqa: S608
+                sql = f"SELECT count(*) FROM {_MEDICINE} WHERE vector @@ ({bringing})"  # noqa: S608
                 with connection.cursor() as cursor:
                     cursor.execute(sql, self._selective)
                     self._count = cursor.fetchone()[0]
@@ -277,11 +328,18 @@ class _GroupedHits(Sequence):
         start, stop, _ = item.indices(len(self))
         if not self._words or start >= stop:
             return []
-        sql, params = _page_sql(self._words, self._frequencies, self._total, self._selective)
-        params += [stop - start, start, HITS_PER_MEDICINE]
+        sql, params = _page_sql(
+            self._words, self._frequencies, self._total, self._selective, self._joiner
+        )
+        # The candidates: the parts of the first medicines that match (enough for the
+        # page asked for), at most the budget of parts.
+        medicines = max(CANDIDATE_MEDICINES, 2 * stop)
+        params += [medicines, self._budget, stop - start, start, HITS_PER_MEDICINE]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        self.scored = rows[0][2] if rows else 0
+        rows = [(pk, part) for pk, part, _ in rows]
         ids = [pk for pk, _ in rows]
         # Only each medicine's best part shows a snippet: ts_headline reads the
         # whole text, so it runs for those alone.

@@ -39,7 +39,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -52,14 +52,17 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.query import And, Or, Prefix, Term
+from whoosh.query import And, AndMaybe, Or, Prefix, Term
 from whoosh.scoring import BM25F, BM25FScorer
 
 from .. import models
 from ..loading import normalize_name
 from .base import (
     BATCH_SIZE,
+    COMMON_SHARE,
     HITS_PER_MEDICINE,
+    MAX_SCORED,
+    MAX_SEARCHED_WORDS,
     PER_PAGE,
     STALE_DETAIL,
     SUGGESTIONS,
@@ -247,7 +250,47 @@ def search(query: str, page: int | str | None = 1, per_page: int = PER_PAGE) -> 
         total=len(groups),
         exact=exact,
         suggestion=suggestion,
+        scored=groups.scored,
     )
+
+
+def _split_common(searcher, terms: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``terms`` as (selective, common): see COMMON_SHARE. The body text is most of the
+    text, so its document frequency says how common a word is."""
+    reader = searcher.reader()
+    ceiling = COMMON_SHARE * searcher.doc_count()
+    common = [term for term in terms if reader.doc_frequency("body", term) > ceiling]
+    return [term for term in terms if term not in common], common
+
+
+def _searched_terms(searcher, terms: Sequence[str]) -> list[str]:
+    """The terms worth searching: those some field of the index has, and of a long
+    question only the MAX_SEARCHED_WORDS rarest (a common word adds work, not meaning)."""
+    reader = searcher.reader()
+    known = [term for term in terms if any((field, term) in reader for field in SEARCHED_FIELDS)]
+    if len(known) <= MAX_SEARCHED_WORDS:
+        return known
+    rarest = sorted(known, key=lambda term: reader.doc_frequency("body", term))
+    kept = set(rarest[:MAX_SEARCHED_WORDS])
+    return [term for term in known if term in kept]
+
+
+def bounded_query(searcher, terms: Sequence[str]):
+    """The query a search runs: build_query's, with common words kept from bringing in
+    parts. Rarer words find the parts and every word scores them (AndMaybe); a query of
+    common words alone finds the parts that have them all."""
+    selective, common = _split_common(searcher, terms)
+    if not common:
+        return build_query(terms)
+    if selective:
+        return AndMaybe(build_query(selective), build_query(common))
+    if len(common) == 1:
+        return build_query(common)
+    return And([_term_query(term) for term in common])
+
+
+def _term_query(term: str):
+    return Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS])
 
 
 def build_query(terms: Sequence[str]):
@@ -258,9 +301,7 @@ def build_query(terms: Sequence[str]):
     # Or, not DisjunctionMax: whoosh's DisjunctionMaxMatcher scores a document
     # with the best score of any field's matcher, even one positioned on
     # another document, which ranks unrelated parts level with the right one.
-    per_term = [
-        Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS]) for term in terms
-    ]
+    per_term = [_term_query(term) for term in terms]
     if len(per_term) == 1:
         return per_term[0]
     # Parts that have every word score three times as high: "MS spasticity" should find the
@@ -329,23 +370,39 @@ class _TopCollector(collectors.TopCollector):
     keep it (a tie summed in another order).
     """
 
+    def __init__(self, limit: int, budget: int = MAX_SCORED):
+        super().__init__(limit)
+        self.budget = budget
+        self.scored = 0
+
     def _collect(self, global_docnum, score):
+        if self.scored >= self.budget:
+            raise _WorkSpent
+        self.scored += 1
         result = super()._collect(global_docnum, score)
         if len(self.items) >= self.limit:
             self.minscore = math.nextafter(self.items[0][0], math.inf)
         return result
 
 
-def top_documents(searcher, query, limit: int, mask=None):
-    """``searcher.search(query, limit=limit, mask=mask)``, with ties skipped (see above).
+class _WorkSpent(Exception):
+    """A search scored as many parts as it may (MAX_SCORED)."""
+
+
+def top_documents(searcher, query, limit: int, mask=None, budget: int = MAX_SCORED):
+    """``searcher.search(query, limit=limit, mask=mask)``, with ties skipped (see above),
+    scoring at most ``budget`` parts: the best of those found first when more match.
+    The results' ``scored`` says how many parts were scored.
 
     Public so the benchmark can time the same search straight against whoosh.
     """
-    collector = _TopCollector(limit)
-    if mask is not None:
-        collector = collectors.FilterCollector(collector, restrict=mask)
-    searcher.search_with_collector(query, collector)
-    return collector.results()
+    top = _TopCollector(limit, budget)
+    collector = collectors.FilterCollector(top, restrict=mask) if mask is not None else top
+    with suppress(_WorkSpent):
+        searcher.search_with_collector(query, collector)
+    results = top.results()
+    results.scored = top.scored
+    return results
 
 
 def _matches_among(matcher, docnums: list[int]) -> list[tuple[int, float]]:
@@ -413,6 +470,18 @@ def _count_medicines(searcher, terms: Sequence[str]) -> int:
     return len(medicines)
 
 
+def _count_medicines_with_all(searcher, terms: Sequence[str]) -> int:
+    """How many medicines have every one of ``terms`` (somewhere in their text)."""
+    reader = searcher.reader()
+    medicines: set[int] | None = None
+    for term in terms:
+        if ("medicine_terms", term) not in reader:
+            return 0
+        having = set(reader.postings("medicine_terms", term).all_ids())
+        medicines = having if medicines is None else medicines & having
+    return len(medicines or ())
+
+
 class _GroupedHits(Sequence):
     """Matching documents grouped by medicine, in the order of each one's best document.
 
@@ -427,7 +496,13 @@ class _GroupedHits(Sequence):
     ):
         self._searcher = searcher
         self._terms = terms
-        self._query = build_query(terms) if terms else None
+        # What is searched: the words the index has, a long question's rarest ones.
+        self._searched = _searched_terms(searcher, terms) if scope is None else list(terms)
+        self._query = bounded_query(searcher, self._searched) if self._searched else None
+        # Each part scored costs about as much again per word searched.
+        self._budget = MAX_SCORED // max(1, len(self._searched))
+        # Parts scored so far, at most MAX_SCORED across every round of searching.
+        self.scored = 0
         self._scope = scope
         self._scoped: list[tuple[str, list[tuple[float, int]]]] | None = None
         self._count: int | None = None
@@ -448,7 +523,12 @@ class _GroupedHits(Sequence):
             elif self._scope is not None:
                 self._count = len(self._scoped_parts())
             else:
-                self._count = _count_medicines(self._searcher, self._terms)
+                selective, common = _split_common(self._searcher, self._searched)
+                self._count = (
+                    _count_medicines(self._searcher, selective)
+                    if selective
+                    else _count_medicines_with_all(self._searcher, common)
+                )
         return self._count
 
     def __getitem__(self, item):
@@ -480,15 +560,17 @@ class _GroupedHits(Sequence):
         # masked out, until the page is full. (Whoosh's `collapse` option does
         # that in one go, but scores every match.)
         if len(self) > stop:
-            first = top_documents(self._searcher, self._query, stop)
+            first = self._top(stop)
             first_slugs = [slugs[docnum] for _, docnum in first.top_n]
             if len(set(first_slugs)) == len(first_slugs) == stop:
                 return [(slug, [hit]) for slug, hit in zip(first_slugs, first.top_n, strict=True)]
         limit = stop * HITS_PER_MEDICINE
         for _ in range(MAX_SEARCH_ROUNDS):
+            if self.scored >= self._budget:
+                break
             full = [slug for slug, parts in best.items() if len(parts) >= HITS_PER_MEDICINE]
             mask = Or([Term("slug", slug) for slug in full]) if full else None
-            hits = top_documents(self._searcher, self._query, limit, mask=mask)
+            hits = self._top(limit, mask)
             for score, docnum in hits.top_n:
                 parts = best.setdefault(slugs[docnum], [])
                 if len(parts) < HITS_PER_MEDICINE and (score, docnum) not in parts:
@@ -496,6 +578,14 @@ class _GroupedHits(Sequence):
             if len(best) >= min(stop, len(self)) or hits.scored_length() < limit:
                 break
         return sorted(best.items(), key=lambda item: -max(score for score, _ in item[1]))
+
+    def _top(self, limit: int, mask=None):
+        """top_documents with what is left of this search's MAX_SCORED."""
+        hits = top_documents(
+            self._searcher, self._query, limit, mask=mask, budget=self._budget - self.scored
+        )
+        self.scored += hits.scored
+        return hits
 
     def _scoped_parts(self) -> list[tuple[str, list[tuple[float, int]]]]:
         """Every medicine in the scope that matches, with its best parts, best first.
@@ -851,10 +941,15 @@ def _vocabulary_list(searcher) -> list[str]:
     return _kept(
         searcher,
         "vocabulary",
-        lambda: [
-            raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            for raw in searcher.reader().lexicon("spelling")
-        ],
+        # An index built before the field existed has no vocabulary until rebuilt.
+        lambda: (
+            [
+                raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                for raw in searcher.reader().lexicon("spelling")
+            ]
+            if "spelling" in searcher.schema
+            else []
+        ),
     )
 
 
