@@ -60,6 +60,8 @@ def test_baclofen_passes_the_audit_against_its_fact_sheet():
         # a changed maximum
         ("- **Maximum dose:** 80–100 mg a day", "- **Maximum dose:** 80–120 mg a day", "80–120 mg"),
         ("children under 8. 60 mg a day", "children under 8. 65 mg a day", "65 mg"),
+        # a maximum made another dose the sources give (30–80 mg is the usual dose)
+        ("- **Maximum dose:** 80–100 mg a day", "- **Maximum dose:** 30–80 mg a day", "30–80 mg"),
         # a changed temperature, in Celsius and in Fahrenheit
         ("store at or below 25°C (77°F)", "store at or below 28°C (77°F)", "28°C"),
         ("store at or below 25°C (77°F)", "store at or below 25°C (80°F)", "80°F"),

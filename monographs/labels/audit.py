@@ -136,6 +136,15 @@ BAND_RE = re.compile(
     r"(?![\w,]|\.\d)",
     re.I,
 )
+# An amount (mg, mg/kg, ml ...) said to be a maximum ("maximum", "do not exceed",
+# "no more than" before it, "at most" after it) must be among the maxima the sources
+# give, where they give any of that kind.
+_SENTENCE_END_RE = re.compile(r"[.;!?](?=\s|$)")
+_AMOUNTS = frozenset({"mass", "mg/kg", "mg/ml", "mg/m2", "volume"})
+MAXIMUM_BEFORE_RE = re.compile(
+    r"\bmaxim(?:um|a|al)\b|\bexceed|\b(?:no|not) more than\b|\bat most\b", re.I
+)
+MAXIMUM_AFTER_RE = re.compile(r"\bat (?:the )?most\b|\bat maximum\b", re.I)
 # The frequency bands' names; "the most common side effects" names no band.
 BAND_NAME_RE = re.compile(
     r"(?<!most )(?<!less )(?<!more )\b(very common|very rare|uncommon|common|rare|not known)\b",
@@ -165,6 +174,8 @@ class Quantity:
     side: str = ""
     # The frequency band a "1 in 10" is given for on its line ("Common: up to 1 in 10").
     band: str = ""
+    # On a line about a maximum ("Maximum dose: 80–100 mg a day").
+    maximum: bool = False
 
     @property
     def is_range(self) -> bool:
@@ -266,7 +277,22 @@ def find_quantities(text: str) -> Iterator[Quantity]:
         if kept and start < kept[-1][1]:
             continue
         kept.append((start, end, quantity))
-    for _start, _end, quantity in kept:
+    ends = [match.end() for match in _SENTENCE_END_RE.finditer(text)]
+    amounts = [(start, end) for start, end, q in kept if q.dimension in _AMOUNTS]
+    for start, end, quantity in kept:
+        if quantity.dimension in _AMOUNTS:
+            # "Maximum dose: 80 mg", "no more than 20 mg", "80 mg ... at most": the words
+            # stand next to this amount, in its sentence, with no other amount between.
+            begin = max(
+                [0] + [e for e in ends if e <= start] + [e for _s, e in amounts if e <= start]
+            )
+            stop = min(
+                [e for e in ends if e > end] + [s for s, _e in amounts if s >= end] + [len(text)]
+            )
+            if MAXIMUM_BEFORE_RE.search(text, begin, start) or MAXIMUM_AFTER_RE.search(
+                text, end, stop
+            ):
+                quantity = dataclasses.replace(quantity, maximum=True)
         yield quantity
 
 
@@ -295,6 +321,9 @@ class SourceNumbers:
     ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
     # Frequencies given for a named band: (band, value, side); and the bands named.
     banded: set[tuple[str, Decimal, str]] = dataclasses.field(default_factory=set)
+    # The values and ranges given on the sources' lines about a maximum.
+    maxima: set[tuple[str, Decimal]] = dataclasses.field(default_factory=set)
+    maximum_ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
     count: int = 0
 
     def add_text(self, text: str) -> None:
@@ -310,12 +339,23 @@ class SourceNumbers:
             self.ranges.add((quantity.dimension, quantity.low, quantity.high))
         if quantity.band:
             self.banded.add((quantity.band, quantity.low, quantity.side))
+        if quantity.maximum:
+            self.maxima.update(
+                {(quantity.dimension, quantity.low), (quantity.dimension, quantity.high)}
+            )
+            if quantity.is_range:
+                self.maximum_ranges.add((quantity.dimension, quantity.low, quantity.high))
 
     def holds(self, quantity: Quantity) -> bool:
         if quantity.band and any(band == quantity.band for band, _v, _s in self.banded):
             # A band the sources give a frequency for must have that frequency.
             return (quantity.band, quantity.low, quantity.side) in self.banded
         key = quantity.dimension
+        if quantity.maximum and any(dimension == key for dimension, _v in self.maxima):
+            # A maximum of a kind the sources give maxima of must be one of them.
+            if quantity.is_range and (key, quantity.low, quantity.high) in self.maximum_ranges:
+                return True
+            return all((key, value) in self.maxima for value in (quantity.low, quantity.high))
         if quantity.is_range and (key, quantity.low, quantity.high) in self.ranges:
             return True
         return all(
