@@ -20,6 +20,7 @@ else is not caught here; the reviewer still reads the text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -346,6 +347,15 @@ class SourceNumbers:
             if quantity.is_range:
                 self.maximum_ranges.add((quantity.dimension, quantity.low, quantity.high))
 
+    def merge(self, other: SourceNumbers) -> None:
+        """Add what `other` holds (left unchanged)."""
+        self.values |= other.values
+        self.ranges |= other.ranges
+        self.banded |= other.banded
+        self.maxima |= other.maxima
+        self.maximum_ranges |= other.maximum_ranges
+        self.count += other.count
+
     def holds(self, quantity: Quantity) -> bool:
         if quantity.band and any(band == quantity.band for band, _v, _s in self.banded):
             # A band the sources give a frequency for must have that frequency.
@@ -361,6 +371,22 @@ class SourceNumbers:
         return all(
             (key, value, quantity.side) in self.values for value in (quantity.low, quantity.high)
         )
+
+
+def _numbers_of(path: Path) -> SourceNumbers:
+    """The numbers of one source document; read once per version of the file (the
+    review pages audit every time they are shown, and an SPL label takes 0.1 s)."""
+    if not path.is_file():
+        raise SourceError("the file does not exist")
+    stat = path.stat()
+    return _cached_numbers(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_numbers(path: str, mtime_ns: int, size: int) -> SourceNumbers:
+    numbers = SourceNumbers()
+    numbers.add_text(read_source_text(Path(path)))
+    return numbers
 
 
 def read_source_text(path: Path) -> str:
@@ -555,7 +581,7 @@ def audit_monograph(text: str, path: str, content_dir: Path) -> AuditReport:
             problems.append(f"{document}: not a file under the content folder's sources/")
             continue
         try:
-            sources.add_text(read_source_text(target))
+            sources.merge(_numbers_of(target))
         except SourceError as error:
             problems.append(f"{document}: {error}")
     accepted_quantities = [
