@@ -75,14 +75,26 @@ _H4 = re.compile(r"<h4[^>]*>(.*?)</h4>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def without_other_routes(html: str, route: str, routes: list[str]) -> str:
-    """Stored section HTML without the subsections about other routes only.
+# A list item that starts with its subject in bold ("**Pump liquid:** keep it …"),
+# without a list inside it.
+_LABELLED_ITEM = re.compile(r"<li>\s*<strong>(.*?)</strong>(?:(?!<li[ >]).)*?</li>\s*", re.S)
 
-    "Too much from the pump" goes for a reader who chose tablets; "Tablets and
-    the pump", or a heading naming no route, stays. The HTML is our own
-    sanitised output (rendering.py), so its <h4> tags are exactly as written there.
+
+def without_other_routes(html: str, route: str, routes: list[str]) -> str:
+    """Stored section HTML without the subsections and list items about other routes only.
+
+    "Too much from the pump" goes for a reader who chose tablets, and so does a
+    list item whose bold subject is "Pump liquid (intrathecal solution)"; "Tablets
+    and the pump", or a heading naming no route, stays. The HTML is our own
+    sanitised output (rendering.py), so its tags are exactly as written there.
     """
-    if not route or "<h4" not in html:
+    if not route:
+        return html
+    if "<strong>" in html:
+        html = _LABELLED_ITEM.sub(
+            lambda item: item[0] if _about(_TAG.sub("", item[1]), route, routes) else "", html
+        )
+    if "<h4" not in html:
         return html
     kept = []
     for part in _SUBSECTION.split(html):
@@ -154,11 +166,16 @@ def sections_for_route(sections: list[dict], route: str, routes: list[str]) -> l
         for block in item["blocks"]:
             row = block["block"]
             row.html = without_other_routes(row.html, route, routes)
-        item["blocks"] = [
-            block
-            for block in item["blocks"]
-            if block["kind"] != "dosing"
-            or block.get("entry") is None
-            or applies(block["entry"], route, routes)
-        ]
+        item["blocks"] = [block for block in item["blocks"] if _block_applies(block, route, routes)]
     return sections
+
+
+def _block_applies(block: dict, route: str, routes: list[str]) -> bool:
+    """A dosing card by its route and title; a block of prose ("Medicines given
+    into the spine") by its title; the structured blocks (interactions, side
+    effects, questions) always."""
+    if block["kind"] == "dosing":
+        return block.get("entry") is None or applies(block["entry"], route, routes)
+    if block["kind"] == "prose":
+        return _about(block["block"].title, route, routes)
+    return True

@@ -160,6 +160,36 @@ def test_route_choice_leaves_out_subsections_about_the_other_route_only(client, 
     assert "accidental bolus" in client.get("/medicines/baclofen/").text
 
 
+def test_route_choice_leaves_out_parts_and_list_items_about_the_other_route_only(client, baclofen):
+    def labelled_items(response) -> list[str]:
+        return [
+            _text(label) for label in re.findall(r"<li>\s*<strong>(.*?)</strong>", response.text)
+        ]
+
+    def parts(response) -> list[str]:
+        return [
+            _text(title) for title in re.findall(r"<h3 id=\"[^\"]+\">(.*?)</h3>", response.text)
+        ]
+
+    everything = client.get("/medicines/baclofen/")
+    tablets = client.get("/medicines/baclofen/?route=oral")
+    pump = client.get("/medicines/baclofen/?route=intrathecal")
+
+    # A ### part about the pump alone, and list items whose subject is the pump's liquid.
+    assert "Medicines given into the spine" in parts(everything)
+    assert "Medicines given into the spine" not in parts(tablets)
+    assert "Medicines given into the spine" in parts(pump)
+    pump_items = ["Pump liquid by another route:", "Pump liquid (intrathecal solution):"]
+    assert set(pump_items) <= set(labelled_items(everything))
+    assert labelled_items(tablets) == [i for i in labelled_items(everything) if i not in pump_items]
+    assert "Tablets:" in labelled_items(tablets)
+    assert "Tablets:" not in labelled_items(pump)
+    assert "Pump liquid (intrathecal solution):" in labelled_items(pump)
+    # An item naming no route, or both, stays for everyone.
+    for item in ("Allergy:", "Never stop baclofen suddenly."):
+        assert item in labelled_items(tablets) and item in labelled_items(pump)
+
+
 def test_a_route_the_medicine_lacks_leads_to_the_whole_page(client, baclofen):
     for value in ("rectal", "", "<script>", "x" * 100):
         response = client.get("/medicines/baclofen/", {"route": value})
