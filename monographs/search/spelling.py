@@ -107,13 +107,15 @@ def vocabulary_words(documents: Iterable[dict]) -> set[str]:
     Every field patients search (names, conditions, headings, items, body text),
     casefolded, letters only, SPELLING_MIN_LENGTH to VOCABULARY_MAX_LENGTH long.
     """
-    words: set[str] = set()
-    for document in documents:
-        for field in ("names", "conditions", "heading", "items", "body", "overview"):
-            for word in WORD_RE.findall(document.get(field) or ""):
-                if SPELLING_MIN_LENGTH <= len(word) <= VOCABULARY_MAX_LENGTH and word.isalpha():
-                    words.add(word.casefold())
-    return words
+    fields = ("names", "conditions", "heading", "items", "body", "overview")
+    # One pass over all the text, then the rules over the few distinct words: a
+    # medicine's text is 30-40 KB and holds about 1,500 distinct words.
+    text = " ".join(document.get(field) or "" for document in documents for field in fields)
+    return {
+        word.casefold()
+        for word in set(WORD_RE.findall(text))
+        if SPELLING_MIN_LENGTH <= len(word) <= VOCABULARY_MAX_LENGTH and word.isalpha()
+    }
 
 
 def best_correction(word: str, frequencies: dict[str, int], max_edits: int = 1) -> str | None:
