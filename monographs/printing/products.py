@@ -17,6 +17,7 @@ import re
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +27,16 @@ from monographs import models, routes
 from monographs.emergency import emergency_contacts
 
 from . import leaflets
-from .store import VARIANTS, Variant, cached_pdf, open_pdf, store_pdf, stored_info, write_pdf
+from .store import (
+    VARIANTS,
+    Variant,
+    cached_pdf,
+    open_pdf,
+    pages_name,
+    store_pdf,
+    stored_info,
+    write_pdf,
+)
 
 # The products stored per version, route and variant (the schedule too, with its
 # default options); `leaflet` with a route is the leaflet of that route alone.
@@ -80,9 +90,27 @@ def summary_context(version: models.Version, route: str) -> dict:
         "uses": sections.get("uses"),
         "stopping": sections.get("stopping"),
         "storage": sections.get("storage"),
-        "adult_doses": routes.usual_adult_doses(dosing, version.routes, route),
+        "adult_doses": adult_cards(dosing, version.routes, route),
         "missed_doses": missed,
     }
+
+
+def adult_cards(entries, medicine_routes: list[str], route: str) -> list:
+    """The first adult dosing card of each route (of `route` only, if given), in page
+    order: routes.usual_adult_doses, but also a card that gives no usual dose (its
+    starting dose and maximum still print)."""
+    cards = []
+    seen: set[frozenset[str]] = set()
+    for entry in entries:
+        if not entry.population.casefold().startswith("adult"):
+            continue
+        if not routes.applies(entry, route, medicine_routes):
+            continue
+        key = frozenset(routes.routes_of(entry, medicine_routes))
+        if key not in seen:
+            seen.add(key)
+            cards.append(entry)
+    return cards
 
 
 def strengths_for_route(version: models.Version, route: str) -> list[str]:
@@ -278,6 +306,15 @@ def stored_names(version: models.Version) -> list[str]:
                     continue  # the all-routes leaflet, listed above
                 names.append(leaflets.product_name(version, product, variant, route))
     return names
+
+
+def forget_products(version: models.Version) -> None:
+    """Delete every stored product of `version` (and its page count), so the next request
+    renders it anew: for a version whose printed facts (its dates) changed in place."""
+    for name in stored_names(version):
+        for stored in (name, pages_name(name)):
+            if default_storage.exists(stored):
+                default_storage.delete(stored)
 
 
 # --- The print page's list -------------------------------------------------------
