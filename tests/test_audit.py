@@ -310,3 +310,35 @@ def test_a_changed_dose_maximum_temperature_or_band_is_caught_in_each_monograph(
         assert [(f.line, f.text) for f in result.unexplained] == [(finding.line, wrong)], kind
         planted += 1
     assert planted >= 2
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent / "content" / "broken").glob("*.md")), ids=str
+)
+def test_a_broken_monograph_is_audited_without_a_crash(path):
+    text = path.read_bytes().decode("utf-8", "replace")
+    report = audit_monograph(text, path.name, CONTENT)
+    assert report.summary().endswith("cannot be checked")  # none names a source document
+
+
+def test_a_fact_sheet_that_cannot_be_read_is_named(tmp_path):
+    facts = tmp_path / "sources" / "examplamide" / "facts.yaml"
+    facts.parent.mkdir(parents=True)
+    facts.write_text("dose: [5 mg\n", encoding="utf-8")
+    text = "---\nslug: examplamide\nsource_documents: [sources/examplamide/facts.yaml]\n---\n"
+    report = audit_monograph(text + "Take 5 mg.\n", "examplamide.md", tmp_path)
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith(
+        "sources/examplamide/facts.yaml: the fact sheet cannot be read"
+    )
+    assert not report.ok
+
+
+def test_a_monograph_that_is_not_utf8_is_named_by_the_command(content, capsys):
+    (content / "broken.md").write_bytes(b"---\nslug: broken\n---\n\xff\xfe 5 mg\n")
+    with pytest.raises(CommandError):
+        call_command("audit_numbers")
+    out = capsys.readouterr().out
+    assert "broken.md: cannot be read (" in out
+    assert "its numbers were not checked" in out
+    assert "baclofen: all " in out

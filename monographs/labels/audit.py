@@ -398,7 +398,7 @@ def read_source_text(path: Path) -> str:
     if path.suffix.lower() in (".yaml", ".yml"):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError) as error:
             raise SourceError(f"the fact sheet cannot be read ({_first_line(error)})") from None
         return "\n".join(_yaml_texts(data, with_keys=True))
     return _label_text(path)
@@ -639,8 +639,10 @@ def _front_matter(text: str) -> tuple[dict, int]:
     for index, line in enumerate(lines[1:], start=1):
         if line.strip() == "---":
             try:
-                data = yaml.safe_load("\n".join(lines[1:index]))
-            except yaml.YAMLError:
+                # Every value as text (no dates or numbers to go wrong): the audit needs
+                # only the slug, source_documents and accepted_numbers.
+                data = yaml.load("\n".join(lines[1:index]), Loader=yaml.BaseLoader)  # noqa: S506 -- BaseLoader builds only strings, lists and dicts
+            except (yaml.YAMLError, RecursionError, ValueError):
                 data = None
             return (data if isinstance(data, dict) else {}), index + 1
     return {}, 0

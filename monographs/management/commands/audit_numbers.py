@@ -32,7 +32,12 @@ class Command(BaseCommand):
             paths = sorted(content_dir.glob("*.md"))
         total = unexplained = failing = 0
         for done, path in enumerate(paths, start=1):
-            report = audit.audit_file(path, content_dir)
+            try:
+                report = audit.audit_file(path, content_dir)
+            except (OSError, UnicodeDecodeError) as error:
+                self.stdout.write(f"{path}: cannot be read ({error}); its numbers were not checked")
+                failing += 1
+                continue
             for problem in report.problems:
                 self.stdout.write(f"{path}: source document {problem}")
             for finding in report.unexplained:
