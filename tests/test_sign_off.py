@@ -97,6 +97,7 @@ def test_a_page_loaded_from_a_file_says_it_is_not_yet_checked_by_a_clinician():
     about = text_of(response)[text_of(response).rindex("About this information") :]
     assert "Written by druginfo editorial team, from the sources above" in about
     assert "Checked by Not yet checked by a clinician" in about
+    assert "Last reviewed by the editorial team 26 November 2026" in about
     header = text_of(response)[: text_of(response).index("Key takeaways")]
     assert (
         "Written by druginfo editorial team from official sources; not yet checked by a "
@@ -127,6 +128,8 @@ def test_a_version_a_reviewer_published_names_them_their_profession_and_the_date
     header = text_of(response)[: text_of(response).index("Key takeaways")]
     assert f"Checked by Rita Patel, pharmacist, who published this version on {date}." in header
     assert "Not yet checked" not in about
+    assert f"Last reviewed {version.last_reviewed:%-d %B %Y}" in about
+    assert "by the editorial team" not in about
     assert json_ld(response)["reviewedBy"] == {
         "@type": "Person",
         "name": "Rita Patel",
