@@ -221,3 +221,26 @@ def test_versions_published_before_the_sign_off_was_recorded_get_it_from_the_log
     version.refresh_from_db()
     assert (version.published_by, version.published_by_name) == (rita, "Rita Patel")
     assert Version.objects.get(medicine=medicine, number=1).published_by is None
+
+
+def test_add_editor_gives_a_reviewer_the_name_and_profession_their_pages_show(db, monkeypatch):
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("DJANGO_EDITOR_PASSWORD", "a long enough passphrase 7")
+    call_command(
+        "add_editor",
+        "rita",
+        "--role=reviewer",
+        "--first-name=Rita",
+        "--last-name=Patel",
+        "--profession=consultant  pharmacist",
+        "--noinput",
+        stdout=io.StringIO(),
+    )
+    rita = User.objects.get(username="rita")
+    assert editing.reviewer_sign_off(rita) == ("Rita Patel", "consultant pharmacist")
+
+    with pytest.raises(CommandError, match="--profession is for reviewers"):
+        call_command("add_editor", "erin", "--role=editor", "--profession=nurse", "--noinput")
+    assert not User.objects.filter(username="erin").exists()

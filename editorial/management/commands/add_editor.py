@@ -1,10 +1,12 @@
-"""manage.py add_editor USERNAME --role editor|reviewer [--email E] [--noinput]
+"""manage.py add_editor USERNAME --role editor|reviewer [--email E] [--first-name F]
+[--last-name L] [--profession P] [--noinput]
 
 Makes a staff user in the Editor or Reviewer group: what a new editor needs to
 sign in to the admin and write (or also publish). Like createsuperuser, the
 password is asked twice, or with --noinput taken from DJANGO_EDITOR_PASSWORD.
 The password is checked against AUTH_PASSWORD_VALIDATORS; nothing is made when
-any check fails.
+any check fails. A reviewer's name and --profession are what the pages they publish
+show ("Checked by Rita Patel, pharmacist, ..."); both can be changed in the admin.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from editorial.models import ReviewerProfile
+
 ROLES = {"editor": "Editor", "reviewer": "Reviewer"}
 ENVIRONMENT_VARIABLE = "DJANGO_EDITOR_PASSWORD"
 
@@ -31,6 +35,13 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=sorted(ROLES))
         parser.add_argument("--email", default="")
+        parser.add_argument("--first-name", default="", dest="first_name")
+        parser.add_argument("--last-name", default="", dest="last_name")
+        parser.add_argument(
+            "--profession",
+            default="",
+            help="a reviewer's profession, shown with their name on the pages they publish",
+        )
         parser.add_argument(
             "--noinput",
             "--no-input",
@@ -39,7 +50,18 @@ class Command(BaseCommand):
             help=f"Do not prompt: the password comes from {ENVIRONMENT_VARIABLE}.",
         )
 
-    def handle(self, *args, username, role, email, interactive, **options):
+    def handle(
+        self,
+        *args,
+        username,
+        role,
+        email,
+        first_name,
+        last_name,
+        profession,
+        interactive,
+        **options,
+    ):
         User = get_user_model()
         username = username.strip()
         if not username:
@@ -66,8 +88,21 @@ class Command(BaseCommand):
             raise CommandError(
                 f"The {ROLES[role]} group does not exist; run `manage.py migrate` first."
             ) from None
+        profession = " ".join(profession.split())
+        if profession and role != "reviewer":
+            raise CommandError(
+                "--profession is for reviewers: it is shown on the pages they publish."
+            )
+        if len(profession) > ReviewerProfile._meta.get_field("profession").max_length:
+            raise CommandError("The profession is too long (at most 100 characters).")
         password = self._password(interactive)
-        user = User(username=username, email=email, is_staff=True)
+        user = User(
+            username=username,
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            is_staff=True,
+        )
         try:
             validate_password(password, user)
         except ValidationError as error:
@@ -76,6 +111,8 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             user.groups.add(group)
+            if profession:
+                ReviewerProfile.objects.create(user=user, profession=profession)
         self.stdout.write(
             f"Made {ROLES[role].lower()} {username!r}: staff, in the {ROLES[role]} group. "
             "They can sign in at /admin/."
