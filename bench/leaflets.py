@@ -4,7 +4,9 @@ For each variant of the baclofen leaflet it times, interleaved, our cold render
 (`leaflets.render_leaflet`: database rows, template, QR code and WeasyPrint)
 and WeasyPrint alone rendering the same HTML with the same options (the floor),
 and prints the medians, with the time of our own part alone (reading the rows
-and filling the template: the "html" column). Then it stores the standard
+and filling the template: the "html" column). Then the other print products
+(summaries, route leaflets, dose charts, wallet cards, "my medicines": their
+cold render time, pages and size). Then it stores the standard
 leaflet and times serving it through the full Django stack (test client: URL
 routing, middleware, the view's lookup, conditional headers, reading the file).
 
@@ -47,6 +49,44 @@ def _setup(workdir: Path) -> None:
 
     setup_test_environment()  # lets the test client's "testserver" host through
     call_command("migrate", verbosity=0)
+
+
+def _print_products(version, renders: int, timed, reader) -> None:
+    """Cold render time (median wall and CPU seconds), pages and size of every other
+    print product of baclofen (issue #16), in standard and large print on A4."""
+    from monographs.printing import my_medicines, products
+    from monographs.printing.store import Variant, write_pdf
+
+    four_weeks = products.ScheduleOptions(weeks=4, dose="10 mg three times a day")
+    jobs = []
+    for variant in (Variant(), Variant(large_print=True)):
+        for route in ("oral", "intrathecal"):
+            jobs.append((f"summary {route}", variant, "summary", route))
+            jobs.append((f"leaflet {route}", variant, "leaflet", route))
+        jobs.append(("dose chart (1 week)", variant, "schedule", ""))
+        jobs.append(("wallet card", variant, "card", ""))
+
+    def render(variant, product, route):
+        if product == "schedule-4":
+            return write_pdf(products.build_schedule_html(version, variant, route, four_weeks))
+        if product == "my-medicines":
+            return write_pdf(my_medicines.build_sheet_html([version], variant))
+        return products.render_product(version, product, variant, route)
+
+    for variant in (Variant(), Variant(large_print=True)):
+        jobs.append(("dose chart (4 weeks, oral)", variant, "schedule-4", "oral"))
+        jobs.append(("my medicines (baclofen)", variant, "my-medicines", ""))
+    print()
+    print(f"Cold render of the other print products, median of {renders} (seconds)")
+    print(f"{'product':<28} {'variant':<22} {'wall':>6} {'CPU':>6} {'pages':>5} {'KB':>4}")
+    for label, variant, product, route in jobs:
+        runs = [timed(render, variant, product, route) for _ in range(renders)]
+        pdf = runs[-1][2]
+        print(
+            f"{label:<28} {variant.label:<22} {statistics.median(r[0] for r in runs):>6.3f} "
+            f"{statistics.median(r[1] for r in runs):>6.3f} "
+            f"{len(reader(io.BytesIO(pdf)).pages):>5} {len(pdf) // 1024:>4}"
+        )
 
 
 def main() -> int:
@@ -119,6 +159,8 @@ def main() -> int:
                 f"{ours_cpu / floor_cpu:>5.2f} | {statistics.median(build):>5.3f} "
                 f"{pages:>5} {len(pdf) // 1024:>4}"
             )
+
+        _print_products(version, args.renders, timed, PdfReader)
 
         leaflets.store_leaflet(version, leaflets.VARIANTS[0])
         client = Client()
