@@ -65,6 +65,8 @@ def test_baclofen_passes_the_audit_against_its_fact_sheet():
         # a changed temperature, in Celsius and in Fahrenheit
         ("store at or below 25°C (77°F)", "store at or below 28°C (77°F)", "28°C"),
         ("store at or below 25°C (77°F)", "store at or below 25°C (80°F)", "80°F"),
+        # the tablets given the pump liquid's temperature
+        ("store at or below 25°C (77°F)", "store at or below 30°C (77°F)", "30°C"),
         # a changed frequency band
         ("affect more than 1 in 10 people", "affect more than 1 in 20 people", "more than 1 in 20"),
         ("affect up to 1 in 10 people", "affect up to 1 in 50 people", "up to 1 in 50"),

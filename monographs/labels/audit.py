@@ -146,6 +146,19 @@ MAXIMUM_BEFORE_RE = re.compile(
     r"\bmaxim(?:um|a|al)\b|\bexceed|\b(?:no|not) more than\b|\bat most\b", re.I
 )
 MAXIMUM_AFTER_RE = re.compile(r"\bat (?:the )?most\b|\bat maximum\b", re.I)
+# The forms a storage temperature can be given for, as one word each.
+_FORM_WORDS = {
+    **dict.fromkeys(("tablet", "tablets"), "tablet"),
+    **dict.fromkeys(("capsule", "capsules"), "capsule"),
+    **dict.fromkeys(("solution", "liquid", "infusion", "injection", "ampoule"), "solution"),
+    **dict.fromkeys(("pen", "pens"), "pen"),
+    **dict.fromkeys(("syringe", "syringes"), "syringe"),
+    **dict.fromkeys(("vial", "vials"), "vial"),
+    **dict.fromkeys(("cream", "ointment", "gel"), "cream"),
+    **dict.fromkeys(("blister", "blisters"), "blister"),
+    **dict.fromkeys(("bottle", "bottles"), "bottle"),
+}
+FORM_RE = re.compile(r"\b(" + "|".join(_FORM_WORDS) + r")\b", re.I)
 # The frequency bands' names; "the most common side effects" names no band.
 BAND_NAME_RE = re.compile(
     r"(?<!most )(?<!less )(?<!more )\b(very common|very rare|uncommon|common|rare|not known)\b",
@@ -175,8 +188,10 @@ class Quantity:
     side: str = ""
     # The frequency band a "1 in 10" is given for on its line ("Common: up to 1 in 10").
     band: str = ""
-    # On a line about a maximum ("Maximum dose: 80–100 mg a day").
+    # An amount said to be a maximum ("Maximum dose: 80–100 mg a day").
     maximum: bool = False
+    # The forms a temperature is given for in its sentence ("Keep tablets at ...").
+    forms: frozenset[str] = frozenset()
 
     @property
     def is_range(self) -> bool:
@@ -294,6 +309,15 @@ def find_quantities(text: str) -> Iterator[Quantity]:
                 text, end, stop
             ):
                 quantity = dataclasses.replace(quantity, maximum=True)
+        elif quantity.dimension == "temperature":
+            # "Keep tablets at or below 25°C": the forms named in the sentence.
+            begin = max([0] + [e for e in ends if e <= start])
+            stop = min([e for e in ends if e > end] + [len(text)])
+            forms = frozenset(
+                _FORM_WORDS[word.lower()] for word in FORM_RE.findall(text, begin, stop)
+            )
+            if forms:
+                quantity = dataclasses.replace(quantity, forms=forms)
         yield quantity
 
 
@@ -325,6 +349,8 @@ class SourceNumbers:
     # The values and ranges given on the sources' lines about a maximum.
     maxima: set[tuple[str, Decimal]] = dataclasses.field(default_factory=set)
     maximum_ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
+    # The temperatures given for a form: (form, value).
+    form_temperatures: set[tuple[str, Decimal]] = dataclasses.field(default_factory=set)
     count: int = 0
 
     def add_text(self, text: str) -> None:
@@ -340,6 +366,8 @@ class SourceNumbers:
             self.ranges.add((quantity.dimension, quantity.low, quantity.high))
         if quantity.band:
             self.banded.add((quantity.band, quantity.low, quantity.side))
+        for form in quantity.forms:
+            self.form_temperatures.update({(form, quantity.low), (form, quantity.high)})
         if quantity.maximum:
             self.maxima.update(
                 {(quantity.dimension, quantity.low), (quantity.dimension, quantity.high)}
@@ -354,6 +382,7 @@ class SourceNumbers:
         self.banded |= other.banded
         self.maxima |= other.maxima
         self.maximum_ranges |= other.maximum_ranges
+        self.form_temperatures |= other.form_temperatures
         self.count += other.count
 
     def holds(self, quantity: Quantity) -> bool:
@@ -361,6 +390,17 @@ class SourceNumbers:
             # A band the sources give a frequency for must have that frequency.
             return (quantity.band, quantity.low, quantity.side) in self.banded
         key = quantity.dimension
+        given = {form for form, _value in self.form_temperatures} & quantity.forms
+        if given:
+            # A temperature for a form the sources give temperatures for must be one of
+            # that form's ("tablets: 25°C" is not the pump liquid's 30°C).
+            return any(
+                all(
+                    (form, value) in self.form_temperatures
+                    for value in (quantity.low, quantity.high)
+                )
+                for form in given
+            )
         if quantity.maximum and any(dimension == key for dimension, _v in self.maxima):
             # A maximum of a kind the sources give maxima of must be one of them.
             if quantity.is_range and (key, quantity.low, quantity.high) in self.maximum_ranges:
@@ -405,11 +445,14 @@ def read_source_text(path: Path) -> str:
 
 
 def _yaml_texts(data, key: str = "", *, with_keys: bool = False) -> Iterator[str]:
-    """Every scalar of `data`; with_keys, each after its key ("common: up to 1 in 10
-    people", the key's underscores as spaces), which names a fact sheet's band."""
+    """Every scalar of `data`; with_keys, each after the keys that lead to it, their
+    underscores as spaces ("storage tablets at or below: 25 °C", "side effect
+    frequency bands common: up to 1 in 10 people"): they say what a fact sheet's
+    number is about (a form, a band, a maximum)."""
     if isinstance(data, dict):
         for name, value in data.items():
-            yield from _yaml_texts(value, str(name), with_keys=with_keys)
+            inner = f"{key} {name}".strip() if with_keys else str(name)
+            yield from _yaml_texts(value, inner, with_keys=with_keys)
     elif isinstance(data, list):
         for value in data:
             yield from _yaml_texts(value, key, with_keys=with_keys)
