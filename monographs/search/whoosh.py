@@ -52,6 +52,7 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.matching.wrappers import WrappingMatcher
+from whoosh.multiproc import MpWriter
 from whoosh.query import And, AndMaybe, Or, Prefix, Term
 from whoosh.scoring import BM25F, BM25FScorer
 
@@ -104,6 +105,11 @@ NAME_SCOPE_LIMIT = 500
 SNIPPET_CHARS = 220
 # At most this many words of the vocabulary are compared with a typed start.
 PREFIX_SCAN = 2_000
+# rebuild_index's writer processes (whoosh's MpWriter; one core stays for reading
+# the database), each holding at most WRITER_MEMORY_MB before spilling to disk.
+WRITER_PROCESSES = max(1, min(2, os.cpu_count() or 1))
+WRITER_MEMORY_MB = 96
+WRITER_BATCH = 500
 LOCK_FILE = "druginfo-write.lock"
 STATE_FILE = "druginfo-indexed.json"
 
@@ -1181,7 +1187,19 @@ def _write_transaction(replace: bool = False):
     with _write_lock(directory):
         ix = _open_for_writing(directory, replace)
         state = {} if replace else _read_state(directory)
-        writer = ix.writer(limitmb=256)
+        # A rebuild writes with several processes, each holding at most
+        # WRITER_MEMORY_MB of postings before it spills to disk; each adds its own
+        # segments (multisegment), which CLEAR makes the whole index in one commit.
+        if replace and WRITER_PROCESSES > 1:
+            writer = MpWriter(
+                ix,
+                procs=WRITER_PROCESSES,
+                batchsize=WRITER_BATCH,
+                multisegment=True,
+                limitmb=WRITER_MEMORY_MB,
+            )
+        else:
+            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
         try:
             yield writer, state
         except BaseException:
@@ -1256,13 +1274,15 @@ def _documents(meta: dict, rows: dict) -> list[dict]:
 
 
 def _with_medicine_terms(documents: list[dict]) -> list[dict]:
-    terms = set()
-    for document in documents:
-        for field in ("heading", "aliases", "items", "body", "conditions"):
-            if document.get(field):
-                terms.update(token.text for token in ANALYZER(document[field]))
+    fields = ("heading", "aliases", "items", "body", "conditions")
+    texts = [document.get(field) or "" for document in documents for field in fields]
     if documents:
-        terms.update(token.text for token in ANALYZER(documents[0]["names"]))
+        texts.append(documents[0]["names"])
+    # What ANALYZER makes of the text, word by distinct word: the analyser cuts
+    # words as WORD_RE does, so each distinct word is stemmed once (and _stem
+    # remembers the common ones) instead of every word of 30-40 KB of text.
+    words = {word.lower() for word in WORD_RE.findall(" ".join(texts))}
+    terms = {stem for word in words if (stem := _stem(word))}
     vocabulary = " ".join(sorted(vocabulary_words(documents)))
     for document in documents:
         if document["kind"] == "overview":
