@@ -57,6 +57,14 @@ def test_baclofen_passes_the_audit_against_its_fact_sheet():
     [
         # a changed dose
         ("- **Starting dose:** 5 mg three", "- **Starting dose:** 7 mg three", "7 mg"),
+        # a dose changed to a number the sources give for something else: a tablet
+        # strength as the starting dose, the strengths' range as the usual dose
+        ("- **Starting dose:** 5 mg three", "- **Starting dose:** 10 mg three", "10 mg"),
+        (
+            "- **Usual maintenance dose:** 30–80 mg a day",
+            "- **Usual maintenance dose:** 10–25 mg a day",
+            "10–25 mg",
+        ),
         # a changed maximum
         ("- **Maximum dose:** 80–100 mg a day", "- **Maximum dose:** 80–120 mg a day", "80–120 mg"),
         ("children under 8. 60 mg a day", "children under 8. 65 mg a day", "65 mg"),

@@ -137,14 +137,31 @@ BAND_RE = re.compile(
     r"(?![\w,]|\.\d)",
     re.I,
 )
-# An amount (mg, mg/kg, ml ...) said to be a maximum ("maximum", "do not exceed",
-# "no more than" before it, "at most" after it) must be among the maxima the sources
-# give, where they give any of that kind.
+# An amount (mg, mg/kg, ml ...) said to be a starting dose, a usual (maintenance) dose
+# or a maximum by the words just before it in its sentence ("Starting dose: 5 mg",
+# "no more than 40 mg"; "at most" after it) must be among the amounts the sources give
+# in that role, where they give any of that kind.
 _SENTENCE_END_RE = re.compile(r"[.;!?](?=\s|$)")
 _AMOUNTS = frozenset({"mass", "mg/kg", "mg/ml", "mg/m2", "volume"})
-MAXIMUM_BEFORE_RE = re.compile(
-    r"\bmaxim(?:um|a|al)\b|\bexceed|\b(?:no|not) more than\b|\bat most\b", re.I
+DOSE_ROLE_RES = (
+    (
+        "maximum",
+        re.compile(r"\bmaxim(?:um|a|al)\b|\bexceed|\b(?:no|not) more than\b|\bat most\b", re.I),
+    ),
+    (
+        "starting",
+        re.compile(
+            r"\b(?:starting|initial|first) (?:daily )?dose\b|\bstart(?:s|ed|ing)? (?:with|at|on)\b|"
+            r"\bdose (?:to )?start\b",
+            re.I,
+        ),
+    ),
+    ("usual", re.compile(r"\bmaintenance\b|\busual (?:daily )?dose\b", re.I)),
 )
+DOSE_ROLES = tuple(role for role, _pattern in DOSE_ROLE_RES)
+# Labels word starting and usual doses too many ways ("160 mg initially", "300 mg is
+# the preferred maintenance dose") for their words to be read: only their maxima are.
+LABEL_DOSE_ROLES = ("maximum",)
 MAXIMUM_AFTER_RE = re.compile(r"\bat (?:the )?most\b|\bat maximum\b", re.I)
 # The forms a storage temperature can be given for, as one word each.
 _FORM_WORDS = {
@@ -188,8 +205,9 @@ class Quantity:
     side: str = ""
     # The frequency band a "1 in 10" is given for on its line ("Common: up to 1 in 10").
     band: str = ""
-    # An amount said to be a maximum ("Maximum dose: 80–100 mg a day").
-    maximum: bool = False
+    # The role an amount is given in: "maximum" ("Maximum dose: 80–100 mg a day"),
+    # "starting" or "usual"; "" for none.
+    role: str = ""
     # The forms a temperature is given for in its sentence ("Keep tablets at ...").
     forms: frozenset[str] = frozenset()
 
@@ -231,8 +249,9 @@ def _unit_of(unit_text: str) -> tuple[str, str]:
     raise ValueError(unit_text)  # pragma: no cover: the text matched _UNIT_RE
 
 
-def find_quantities(text: str) -> Iterator[Quantity]:
-    """Every quantity in one line of text, in order of where it starts."""
+def find_quantities(text: str, roles: tuple[str, ...] = DOSE_ROLES) -> Iterator[Quantity]:
+    """Every quantity in one line of text, in order of where it starts; an amount's
+    role is looked for among `roles`."""
     found: list[tuple[int, int, Quantity]] = []
     for match in QUANTITY_RE.finditer(text):
         dimension, how = _unit_of(match["unit"])
@@ -305,10 +324,16 @@ def find_quantities(text: str) -> Iterator[Quantity]:
             stop = min(
                 [e for e in ends if e > end] + [s for s, _e in amounts if s >= end] + [len(text)]
             )
-            if MAXIMUM_BEFORE_RE.search(text, begin, start) or MAXIMUM_AFTER_RE.search(
-                text, end, stop
-            ):
-                quantity = dataclasses.replace(quantity, maximum=True)
+            said = [
+                (match.end(), role)
+                for role, pattern in DOSE_ROLE_RES
+                if role in roles
+                for match in pattern.finditer(text, begin, start)
+            ]
+            if said:  # the nearest words say the role
+                quantity = dataclasses.replace(quantity, role=max(said)[1])
+            elif "maximum" in roles and MAXIMUM_AFTER_RE.search(text, end, stop):
+                quantity = dataclasses.replace(quantity, role="maximum")
         elif quantity.dimension == "temperature":
             # "Keep tablets at or below 25°C": the forms named in the sentence.
             begin = max([0] + [e for e in ends if e <= start])
@@ -346,16 +371,16 @@ class SourceNumbers:
     ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
     # Frequencies given for a named band: (band, value, side); and the bands named.
     banded: set[tuple[str, Decimal, str]] = dataclasses.field(default_factory=set)
-    # The values and ranges given on the sources' lines about a maximum.
-    maxima: set[tuple[str, Decimal]] = dataclasses.field(default_factory=set)
-    maximum_ranges: set[tuple[str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
+    # The amounts and ranges given in a role: (role, dimension, value ...).
+    roles: set[tuple[str, str, Decimal]] = dataclasses.field(default_factory=set)
+    role_ranges: set[tuple[str, str, Decimal, Decimal]] = dataclasses.field(default_factory=set)
     # The temperatures given for a form: (form, value).
     form_temperatures: set[tuple[str, Decimal]] = dataclasses.field(default_factory=set)
     count: int = 0
 
-    def add_text(self, text: str) -> None:
+    def add_text(self, text: str, roles: tuple[str, ...] = DOSE_ROLES) -> None:
         for line in text.splitlines():
-            for quantity in find_quantities(line):
+            for quantity in find_quantities(line, roles):
                 self.add(quantity)
 
     def add(self, quantity: Quantity) -> None:
@@ -368,20 +393,19 @@ class SourceNumbers:
             self.banded.add((quantity.band, quantity.low, quantity.side))
         for form in quantity.forms:
             self.form_temperatures.update({(form, quantity.low), (form, quantity.high)})
-        if quantity.maximum:
-            self.maxima.update(
-                {(quantity.dimension, quantity.low), (quantity.dimension, quantity.high)}
-            )
+        if quantity.role:
+            role, dimension = quantity.role, quantity.dimension
+            self.roles.update({(role, dimension, quantity.low), (role, dimension, quantity.high)})
             if quantity.is_range:
-                self.maximum_ranges.add((quantity.dimension, quantity.low, quantity.high))
+                self.role_ranges.add((role, dimension, quantity.low, quantity.high))
 
     def merge(self, other: SourceNumbers) -> None:
         """Add what `other` holds (left unchanged)."""
         self.values |= other.values
         self.ranges |= other.ranges
         self.banded |= other.banded
-        self.maxima |= other.maxima
-        self.maximum_ranges |= other.maximum_ranges
+        self.roles |= other.roles
+        self.role_ranges |= other.role_ranges
         self.form_temperatures |= other.form_temperatures
         self.count += other.count
 
@@ -401,11 +425,13 @@ class SourceNumbers:
                 )
                 for form in given
             )
-        if quantity.maximum and any(dimension == key for dimension, _v in self.maxima):
-            # A maximum of a kind the sources give maxima of must be one of them.
-            if quantity.is_range and (key, quantity.low, quantity.high) in self.maximum_ranges:
+        role = quantity.role
+        if role and any(r == role and d == key for r, d, _v in self.roles):
+            # A starting dose, usual dose or maximum of a kind the sources give in that
+            # role must be one of those ("Maximum: 30–80 mg" is the usual dose's range).
+            if quantity.is_range and (role, key, quantity.low, quantity.high) in self.role_ranges:
                 return True
-            return all((key, value) in self.maxima for value in (quantity.low, quantity.high))
+            return all((role, key, value) in self.roles for value in (quantity.low, quantity.high))
         if quantity.is_range and (key, quantity.low, quantity.high) in self.ranges:
             return True
         return all(
@@ -425,7 +451,10 @@ def _numbers_of(path: Path) -> SourceNumbers:
 @functools.lru_cache(maxsize=64)
 def _cached_numbers(path: str, mtime_ns: int, size: int) -> SourceNumbers:
     numbers = SourceNumbers()
-    numbers.add_text(read_source_text(Path(path)))
+    is_fact_sheet = Path(path).suffix.lower() in (".yaml", ".yml")
+    numbers.add_text(
+        read_source_text(Path(path)), DOSE_ROLES if is_fact_sheet else LABEL_DOSE_ROLES
+    )
     return numbers
 
 
