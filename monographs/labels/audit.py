@@ -12,9 +12,14 @@ the numbers of the sources: the same value in the same kind of unit, with unit
 conversions (1 g = 1,000 mg, micrograms to mg, °F to °C) and ranges ("30 to 80
 mg", "30–80 mg") understood. It returns an AuditReport; nothing is written.
 
-The audit compares numbers, not sentences: a number is "found" when the sources
-hold it anywhere, so a dose moved to a value that the sources give for something
-else is not caught here; the reviewer still reads the text.
+Where the text says what a number is, the sources must give it as that: a
+frequency with a band's name ("Common: up to 1 in 10") must be that band's; an
+amount called a maximum must be one the sources call a maximum; a starting or
+usual dose one a fact sheet gives in that role; a storage temperature given for a
+form one the sources give that form (each only where the sources give any such).
+Otherwise the audit compares numbers, not sentences: a number is "found" when the
+sources hold it anywhere, so a dose moved to a value that a label gives for
+something else is not caught here; the reviewer still reads the text.
 """
 
 from __future__ import annotations
