@@ -557,3 +557,14 @@ def test_the_my_medicines_sheet_has_interactions_a_schedule_and_each_summary(sev
     for name in ("Baclofen", "Pressuramide", "Quietamide"):
         assert f"{name}: version 1" in text
     assert "Never stop baclofen suddenly" in text
+
+
+def test_charts_with_the_carers_options_leave_no_file_per_request(medicine, client, settings):
+    for number in range(5):
+        response = client.get(f"/medicines/examplamide/schedule.pdf?dose={number}+tablets")
+        assert f"{number} tablets" in all_text(response.content)
+
+    locks = Path(settings.MEDIA_ROOT) / "leaflets" / ".locks"
+    cached = [p.name for p in locks.iterdir() if "schedule" in p.name or "cached" in p.name]
+    assert all(re.fullmatch(r"cached-render-\d+\.lock", name) for name in cached), cached
+    assert len(cached) <= 5

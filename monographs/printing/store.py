@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import logging
 import os
 import secrets
@@ -259,6 +260,7 @@ def _file_lock(name: str):
 # list of medicines) are not stored on the server: they are kept in the cache
 # for this long, under a key of the normalised options, and rendered again after.
 CACHED_RENDER_SECONDS = 60 * 60
+CACHED_RENDER_LOCK_FILES = 16
 
 
 def cached_pdf(key: str, render: Callable[[], bytes]) -> bytes:
@@ -268,7 +270,10 @@ def cached_pdf(key: str, render: Callable[[], bytes]) -> bytes:
     pdf = cache.get(key)
     if pdf is not None:
         return pdf
-    with _shared_lock(key), _file_lock(key):
+    # The options come from visitors: a lock file per key would let them fill the
+    # disk, so the keys share a fixed set of lock files (a rare wait for another's).
+    slot = int(hashlib.sha256(key.encode()).hexdigest(), 16) % CACHED_RENDER_LOCK_FILES
+    with _shared_lock(key), _file_lock(f"cached-render-{slot}"):
         pdf = cache.get(key)
         if pdf is None:
             pdf = bytes(render())
