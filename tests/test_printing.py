@@ -568,3 +568,12 @@ def test_charts_with_the_carers_options_leave_no_file_per_request(medicine, clie
     cached = [p.name for p in locks.iterdir() if "schedule" in p.name or "cached" in p.name]
     assert all(re.fullmatch(r"cached-render-\d+\.lock", name) for name in cached), cached
     assert len(cached) <= 5
+
+
+def test_the_my_medicines_page_reads_a_fixed_number_of_queries(
+    several, client, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(6):
+        response = client.get("/my-medicines/?m=baclofen&m=pressuramide&m=painamide&m=quietamide")
+
+    assert response.status_code == 200
