@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from monographs.models import Medicine
-from tests.factories import load_example
+from tests.factories import ensure_roles, load_example
 from tests.test_admin import NEW_DOSE, OLD_DOSE, make_user
 
 pytestmark = pytest.mark.browser
@@ -37,6 +37,7 @@ def assert_no_axe_violations(page: Page) -> None:
 def test_an_edit_goes_from_the_editor_to_the_public_page_search_and_leaflet(
     live_server, page, browser, settings, django_db_serialized_rollback, page_closed_before_flush
 ):
+    ensure_roles()  # a transaction=True test run before may have flushed the groups
     load_example(settings.CONTENT_DIR)
     medicine = Medicine.objects.get(slug="examplamide")
     make_user("erin", "Editor")
