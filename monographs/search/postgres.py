@@ -707,12 +707,24 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
 
 
 def _delete_everything() -> None:
-    # Parts first: each is then one plain DELETE, with nothing left to cascade.
-    for model in (models.SearchDocument, models.SearchName, models.SearchWord):
-        model.objects.all().delete()
-    models.SearchSpelling.objects.all().delete()
-    models.SearchMedicine.objects.all().delete()
-    models.SearchLexeme.objects.all().delete()
+    # Plain DELETEs, parts first so nothing is left to cascade. Not the ORM's
+    # delete(): for the medicines it reads every row, search vector and all, into
+    # memory first (500 MB at 10,000 monographs). Not TRUNCATE: it would lock
+    # searches out until the rebuild commits.
+    tables = [
+        model._meta.db_table
+        for model in (
+            models.SearchDocument,
+            models.SearchName,
+            models.SearchWord,
+            models.SearchSpelling,
+            models.SearchMedicine,
+            models.SearchLexeme,
+        )
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 -- table names from the models
 
 
 def _delete_medicines(slugs: list[str]) -> None:
@@ -721,7 +733,14 @@ def _delete_medicines(slugs: list[str]) -> None:
     if not ids:
         return
     _count_lexemes(ids, subtract=True)
-    models.SearchMedicine.objects.filter(pk__in=ids).delete()
+    # Plain DELETEs (see _delete_everything): parts first, then the medicines.
+    with connection.cursor() as cursor:
+        for model in (models.SearchDocument, models.SearchName, models.SearchWord):
+            cursor.execute(
+                f"DELETE FROM {model._meta.db_table} WHERE medicine_id = ANY(%s)",  # noqa: S608
+                [ids],
+            )
+        cursor.execute(f"DELETE FROM {_MEDICINE} WHERE id = ANY(%s)", [ids])  # noqa: S608
 
 
 def _count_lexemes(medicine_ids: list[int], *, subtract: bool = False) -> None:
