@@ -159,3 +159,26 @@ def test_the_reviewer_sees_each_accepted_number_with_its_reason(baclofen):
         assert re.search(r"All \d+ numbers found in the sources\.", page) is None
         assert "Numbers the editors accepted 80–120 mg : Checked against the 2025" in page
         assert CONFIRM_LABEL not in page  # an accepted number is explained
+
+
+def test_a_label_uploaded_in_the_admin_is_read_from_the_media_store(medicine):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from monographs.labels.audit import audit_version
+
+    erin = make_user("erin", "Editor")
+    latest = medicine.latest_version()
+    text = latest.source_text.replace(
+        "\nsource:", "\nsource_documents: [sources/examplamide/xenical.json]\nsource:", 1
+    )
+    draft = editing.save_draft(medicine, text, base_number=latest.number, user=erin)
+    assert audit_version(draft).problems == [
+        "sources/examplamide/xenical.json: the file does not exist"
+    ]
+
+    raw = (ROOT / "tests" / "labels" / "epi-en-37d610f9.json").read_bytes()
+    default_storage.save("sources/examplamide/xenical.json", ContentFile(raw))
+    report = audit_version(draft)
+    assert report.problems == []
+    assert report.source_count > 0

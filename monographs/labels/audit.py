@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
+
+from .reading import Label, NotALabel, read_label
 
 # --- quantities in text -----------------------------------------------------------
 
@@ -465,8 +466,8 @@ def _cached_numbers(path: str, mtime_ns: int, size: int) -> SourceNumbers:
 
 def read_source_text(path: Path) -> str:
     """The text of one source document whose numbers the audit reads: a YAML fact sheet
-    (every value of it), or an SPL or ePI label (its sections' text and its products'
-    strengths). Raises SourceError."""
+    (every value of it), or an SPL or ePI label read by reading.read_label (its
+    sections' text and its products' strengths). Raises SourceError."""
     if not path.is_file():
         raise SourceError("the file does not exist")
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -496,42 +497,20 @@ def _yaml_texts(data, key: str = "", *, with_keys: bool = False) -> Iterator[str
 
 def _label_text(path: Path) -> str:
     try:
-        from .reading import NotALabel, read_label
-    except ImportError:  # the label readers are not installed: read the text plainly
-        return _plain_label_text(path)
-    try:
         label = read_label(path)
     except NotALabel as error:
         raise SourceError(str(error)) from None
+    return label_text(label)
+
+
+def label_text(label: Label) -> str:
+    """The text whose numbers a label gives: its title, its products' strengths and
+    every section's heading and text."""
     parts = [label.title]
     for product in label.products:
         parts.extend(ingredient.strength for ingredient in product.ingredients)
     parts.extend(section.heading + "\n" + section.text for section in label.sections)
     return "\n".join(parts)
-
-
-def _plain_label_text(path: Path) -> str:
-    """All the text of an XML or JSON label, read safely (no entities, no network)."""
-    from lxml import etree, html
-
-    raw = path.read_bytes()
-    if raw.lstrip()[:1] in (b"{", b"["):
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise SourceError(f"the label is not valid JSON ({_first_line(error)})") from None
-        texts = []
-        for text in _yaml_texts(data):
-            if "<" in text:
-                text = html.fromstring(text).text_content() if text.strip() else ""
-            texts.append(text)
-        return "\n".join(texts)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        root = etree.fromstring(raw, parser=parser)
-    except etree.XMLSyntaxError as error:
-        raise SourceError(f"the label's XML is broken ({_first_line(error)})") from None
-    return "\n".join(" ".join(text.split()) for text in root.itertext() if text.strip())
 
 
 def _first_line(error: Exception) -> str:
@@ -634,12 +613,16 @@ class AuditReport:
         return text
 
 
-def audit_monograph(text: str, path: str, content_dir: Path) -> AuditReport:
+def audit_monograph(
+    text: str, path: str, content_dir: Path, elsewhere: Callable[[str], str | None] | None = None
+) -> AuditReport:
     """Audit the monograph `text` (the file's whole text, named `path` in the report)
     against its source documents under `content_dir`. Reads files, writes nothing.
 
     The front matter is read leniently (a draft that does not parse yet is still
-    audited): its `slug`, `source_documents` and `accepted_numbers`.
+    audited): its `slug`, `source_documents` and `accepted_numbers`. A document not
+    in the content folder is asked of `elsewhere` (its path -> the text of the label,
+    or None), if given.
     """
     front, body_start = _front_matter(text)
     slug = str(front.get("slug") or Path(path).stem)
@@ -657,6 +640,12 @@ def audit_monograph(text: str, path: str, content_dir: Path) -> AuditReport:
         if root not in target.parents or not document.startswith("sources/"):
             problems.append(f"{document}: not a file under the content folder's sources/")
             continue
+        if not target.is_file() and elsewhere is not None:
+            # A label uploaded in the admin, kept in the media store.
+            kept_text = elsewhere(document)
+            if kept_text is not None:
+                sources.add_text(kept_text, LABEL_DOSE_ROLES)
+                continue
         try:
             sources.merge(_numbers_of(target))
         except SourceError as error:
@@ -746,5 +735,11 @@ def audit_version(version) -> AuditReport:
     documents under settings.CONTENT_DIR: what the review and publish pages show."""
     from django.conf import settings
 
+    from .uploads import open_source_document
+
+    def in_media_store(document: str) -> str | None:
+        label = open_source_document(document)
+        return label_text(label) if label is not None else None
+
     name = f"{version.medicine.slug} version {version.number}"
-    return audit_monograph(version.source_text, name, settings.CONTENT_DIR)
+    return audit_monograph(version.source_text, name, settings.CONTENT_DIR, in_media_store)
