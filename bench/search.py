@@ -142,7 +142,7 @@ def prepare(size: int) -> dict:
 
     call_command("migrate", verbosity=0)
     content = Path(settings.CONTENT_DIR)
-    if Medicine.objects.published().count() == size + 1:
+    if Medicine.objects.published().count() >= size:
         return {"loaded_s": float("nan")}
     generate_monographs(size, content, seed=0)
     shutil.copy(ROOT / "content" / "baclofen.md", content / "baclofen.md")

@@ -23,7 +23,7 @@ SUGGESTIONS = 8
 # The ceiling on the work of one query: at most this many parts are scored. A
 # question of common words ("how long does it take to work") matches most parts
 # of every medicine; scoring them all took seconds at 10,000 monographs.
-MAX_SCORED = 2_000
+MAX_SCORED = 1_000
 # A long question is searched by its rarest words: at most this many (scoring a
 # part costs about as much per word as the rest of the search).
 MAX_SEARCHED_WORDS = 4

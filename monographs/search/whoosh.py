@@ -103,6 +103,9 @@ MAX_SEARCH_ROUNDS = 8
 # a name word shared by more medicines than this is too vague to narrow by.
 NAME_SCOPE_LIMIT = 500
 SNIPPET_CHARS = 220
+# Parts with every word of a query score three times as much only while the words'
+# posting lists together are at most this long (see bounded_query).
+ALL_WORDS_POSTINGS = 5_000
 # At most this many words of the vocabulary are compared with a typed start.
 PREFIX_SCAN = 2_000
 # rebuild_index's writer processes (whoosh's MpWriter; one core stays for reading
@@ -286,10 +289,19 @@ def bounded_query(searcher, terms: Sequence[str]):
     parts. Rarer words find the parts and every word scores them (AndMaybe); a query of
     common words alone finds the parts that have them all."""
     selective, common = _split_common(searcher, terms)
+    # The bonus for parts with every word means intersecting the words' posting
+    # lists, which whoosh walks in full before it scores anything: only for
+    # words short enough to walk (always on a small index).
+    reader = searcher.reader()
+    postings = sum(reader.doc_frequency(field, term) for term in terms for field in SEARCHED_FIELDS)
+    every = postings <= ALL_WORDS_POSTINGS
     if not common:
-        return build_query(terms)
+        return build_query(terms, every_word_bonus=every)
     if selective:
-        return AndMaybe(build_query(selective), build_query(common))
+        return AndMaybe(
+            build_query(selective, every_word_bonus=every),
+            build_query(common, every_word_bonus=False),
+        )
     if len(common) == 1:
         return build_query(common)
     return And([_term_query(term) for term in common])
@@ -299,7 +311,7 @@ def _term_query(term: str):
     return Or([Term(field, term, boost=boost) for field, boost in FIELD_BOOSTS])
 
 
-def build_query(terms: Sequence[str]):
+def build_query(terms: Sequence[str], every_word_bonus: bool = True):
     """The whoosh query for some stemmed terms: each term in any field, fields weighted.
 
     Public so the benchmark can time the same query straight against whoosh.
@@ -308,8 +320,8 @@ def build_query(terms: Sequence[str]):
     # with the best score of any field's matcher, even one positioned on
     # another document, which ranks unrelated parts level with the right one.
     per_term = [_term_query(term) for term in terms]
-    if len(per_term) == 1:
-        return per_term[0]
+    if len(per_term) == 1 or not every_word_bonus:
+        return per_term[0] if len(per_term) == 1 else Or(per_term)
     # Parts that have every word score three times as high: "MS spasticity" should find the
     # part about MS, not the one of many that says "spasticity" most loudly.
     # (Or's own `scale` bonus counts matching fields, not matching words.)
