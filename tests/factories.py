@@ -17,7 +17,10 @@ from django.test import Client
 from monographs.loading import LoadReport, load_content
 
 ROOT = Path(__file__).resolve().parent.parent
-BACLOFEN = ROOT / "content" / "baclofen.md"
+# Baclofen as the tests know it (version 1): a copy of content/baclofen.md, so that
+# an edit of the live page (a new version) does not change what the tests assert.
+# tests/test_content.py and tests/test_audit.py check the live content itself.
+BACLOFEN = Path(__file__).resolve().parent / "frozen" / "content" / "baclofen.md"
 EXAMPLE = Path(__file__).resolve().parent / "content" / "examplamide.md"
 
 

@@ -35,6 +35,8 @@ import pytest
 import redis
 from pypdf import PdfReader
 
+from tests.factories import BACLOFEN
+
 pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,11 +267,11 @@ def test_a_version_published_through_one_server_is_served_by_the_other_at_once(
     shared_services, tmp_path
 ):
     env = _production_env(shared_services, tmp_path / "jobs")
-    source = (ROOT / "content" / "baclofen.md").read_text(encoding="utf-8")
+    source = (BACLOFEN).read_text(encoding="utf-8")
     assert "- Hair loss\n" in source and NEW_WORD.lower() not in source.lower()
     # Once per release, from any one machine: migrations and the content jobs.
     _manage(env, "migrate", "--noinput")
-    _manage(env, "load_content", str(ROOT / "content" / "baclofen.md"))
+    _manage(env, "load_content", str(BACLOFEN))
     _manage(env, "rebuild_index")
     _manage(
         env,
