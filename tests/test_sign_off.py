@@ -130,6 +130,8 @@ def test_a_version_a_reviewer_published_names_them_their_profession_and_the_date
     assert "Not yet checked" not in about
     assert f"Last reviewed {version.last_reviewed:%-d %B %Y}" in about
     assert "by the editorial team" not in about
+    assert f"Last reviewed {version.last_reviewed:%-d %B %Y} · Next review due" in header
+    assert "by the editorial team" not in header
     assert json_ld(response)["reviewedBy"] == {
         "@type": "Person",
         "name": "Rita Patel",
