@@ -234,3 +234,16 @@ def page_closed_before_flush(page):
         except OperationalError:
             pass  # the beacon's DELETE holds the table: ask again
         time.sleep(0.05)
+
+
+@pytest.fixture
+def baclofen_site(live_server, transactional_db, settings) -> str:
+    """The live server's address, with baclofen published and indexed (its
+    leaflets rendered by their first request, as no browser test here opens one)."""
+    from monographs import search
+    from tests.factories import load_baclofen
+
+    settings.LEAFLETS_RENDER_ON_PUBLISH = False
+    load_baclofen()
+    search.rebuild()
+    return live_server.url

@@ -13,18 +13,12 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
-from monographs import search
-from tests.factories import load_baclofen
-
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def site(live_server, transactional_db, settings):
-    settings.LEAFLETS_RENDER_ON_PUBLISH = False
-    load_baclofen()
-    search.rebuild()
-    return live_server.url
+def site(baclofen_site):
+    return baclofen_site
 
 
 def _printed(page, address: str, paper: str = "A4") -> list[str]:

@@ -11,9 +11,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from monographs import search
-from tests.factories import load_baclofen
-
 pytestmark = pytest.mark.browser
 
 PAGES = [
@@ -55,12 +52,8 @@ def _root_font_size(page) -> float:
 
 
 @pytest.fixture
-def site(live_server, transactional_db, settings):
-    """The live server with baclofen published and indexed."""
-    settings.LEAFLETS_RENDER_ON_PUBLISH = False
-    load_baclofen()
-    search.rebuild()
-    return live_server.url
+def site(baclofen_site):
+    return baclofen_site
 
 
 def _answer_is_shown(page, anchor: str) -> None:
