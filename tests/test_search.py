@@ -13,6 +13,7 @@ import os
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -36,7 +37,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CONTENT = BACLOFEN.parent.parent / "tests" / "content"
+CONTENT = Path(__file__).resolve().parent / "content"
 
 
 @pytest.fixture(autouse=True)
@@ -390,6 +391,7 @@ def test_searching_exactly_as_typed_offers_the_correction_as_a_link(
         ("diarhoea", "diarrhoea"),
         ("hallucinatons", "hallucinations"),
         ("diarhoea and hallucinatons", "diarrhoea and hallucinations"),
+        ("diarhea", "diarrhoea"),  # two edits: a long word may have two typos
     ],
 )
 def test_an_ordinary_misspelt_word_is_corrected_from_the_published_text(
@@ -827,7 +829,6 @@ def test_snippets_mark_every_word_that_stems_to_a_searched_term():
     # Snippets look only at words starting like a term (the stemmer rewrites no
     # more than a word's last letters): none that stems to a term may be missed.
     from monographs.parsing import parse_file
-    from tests.factories import BACLOFEN
 
     rows = project_rows(parse_file(BACLOFEN))
     meta = {"slug": "baclofen", "version_id": 1, "name": "Baclofen", "generic_name": "baclofen"}

@@ -8,6 +8,7 @@ check what the same migration leaves on SQLite.
 """
 
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -20,9 +21,9 @@ from monographs.models import Medicine, SearchDocument, SearchLexeme, SearchMedi
 from monographs.search import postgres as search_postgres
 from monographs.search import spelling
 from tests.conftest import database_is_postgresql
-from tests.factories import BACLOFEN, load_baclofen, load_files
+from tests.factories import load_baclofen, load_files
 
-CONTENT = BACLOFEN.parent.parent / "tests" / "content"
+CONTENT = Path(__file__).resolve().parent / "content"
 
 START, STOP = search_postgres.MARK_START, search_postgres.MARK_STOP
 

@@ -8,6 +8,8 @@ Each query names the medicine and section the top result must have, and the
 anchor where one part of the section is the only right answer.
 """
 
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
@@ -19,7 +21,7 @@ from tests.factories import BACLOFEN, load_files
 # Also makes pytest-django create the test database when this module runs alone.
 pytestmark = pytest.mark.django_db
 
-CONTENT = BACLOFEN.parent.parent / "tests" / "content"
+CONTENT = Path(__file__).resolve().parent / "content"
 DISTRACTORS = [CONTENT / f"{slug}.md" for slug in ("placebrine", "mockodone", "fictazole")]
 
 CASES = [

@@ -95,6 +95,11 @@ def edit_distance(a: str, b: str) -> int:
 # The vocabulary of did-you-mean: words of letters only, long enough to be
 # worth correcting, and not absurdly long (no one misspells a 40-letter word).
 VOCABULARY_MAX_LENGTH = 30
+# Words at least this long may be corrected by two edits ("diarhea" to
+# "diarrhoea"); shorter ones by one, as two edits make too many other words.
+TWO_EDITS_MIN_LENGTH = 7
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
 # Corrections offered for the start of a word typed in the search box, among the
 # words sharing its first PREFIX_KEPT letters (a typo is rarely that early).
 PREFIX_CORRECTIONS = 5
@@ -138,3 +143,31 @@ def starts_within_one_edit(typed: str, word: str) -> bool:
         for length in (len(typed) - 1, len(typed), len(typed) + 1)
         if 0 < length <= len(word)
     )
+
+
+def one_edit_variants(word: str) -> set[str]:
+    """Every string one deletion, swap of neighbours, substitution or insertion of a
+    letter a-z from ``word`` (about 54 per letter of the word)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {left + right[1:] for left, right in splits if right}
+    variants |= {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+    variants |= {left + letter + right[1:] for left, right in splits if right for letter in LETTERS}
+    variants |= {left + letter + right for left, right in splits for letter in LETTERS}
+    variants.discard(word)
+    return variants
+
+
+def within_two_edits(vocabulary: dict, word: str) -> set[str]:
+    """Words of a filed vocabulary (file_spelling_words) two edits from ``word``: the
+    words one edit from any of its one-edit variants, first letter kept."""
+    found: set[str] = set()
+    for variant in one_edit_variants(word):
+        if len(variant) < SPELLING_MIN_LENGTH or variant[:1] != word[:1]:
+            continue
+        found.update(
+            candidate
+            for candidate in spelling_candidates(vocabulary, variant)
+            if candidate[:1] == word[:1] and within_one_edit(variant, candidate)
+        )
+    found.discard(word)
+    return found

@@ -86,11 +86,13 @@ from .spelling import (
     PREFIX_KEPT,
     SPELLING_MIN_LENGTH,
     SPELLING_PREFIX,
+    TWO_EDITS_MIN_LENGTH,
     file_spelling_words,
     spelling_candidates,
     starts_within_one_edit,
     vocabulary_words,
     within_one_edit,
+    within_two_edits,
 )
 
 logger = logging.getLogger(__name__)
@@ -895,14 +897,18 @@ def _is_known(reader, word: str) -> bool:
 
 
 def _closest_word(searcher, word: str) -> str | None:
-    """The word of the vocabulary one edit from ``word`` that most medicines use."""
+    """The word of the vocabulary one edit from ``word`` that most medicines use; for a
+    long word with none, the one two edits away that most medicines use."""
     reader = searcher.reader()
+    vocabulary = _spelling_vocabulary(searcher)
     candidates = [
         candidate
-        for candidate in spelling_candidates(_spelling_vocabulary(searcher), word)
+        for candidate in spelling_candidates(vocabulary, word)
         if candidate[:SPELLING_PREFIX] == word[:SPELLING_PREFIX]
         and within_one_edit(word, candidate)
     ]
+    if not candidates and len(word) >= TWO_EDITS_MIN_LENGTH:
+        candidates = sorted(within_two_edits(vocabulary, word))
     # Deleted documents keep their words in the vocabulary until segments merge:
     # suggest only words some live document still has.
     ranked = sorted(candidates, key=lambda c: (-reader.doc_frequency("spelling", c), c))
