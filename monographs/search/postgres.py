@@ -83,7 +83,7 @@ from .spelling import (
     SPELLING_MIN_LENGTH,
     best_correction,
     starts_within_one_edit,
-    vocabulary_words,
+    vocabulary_of,
 )
 
 CONFIG = "english"
@@ -795,7 +795,10 @@ def _store(pairs: Iterable[tuple[dict, list[dict]]]) -> int:
     pairs = list(pairs)
     if not pairs:
         return 0
-    medicine_ids = _insert_medicines(pairs)
+    # Every word of each medicine, cut once: its row's vector and its share of the
+    # spelling vocabulary.
+    plain = {meta["slug"]: _plain_words(_every_word(documents)) for meta, documents in pairs}
+    medicine_ids = _insert_medicines(pairs, plain)
     parts: list[tuple] = []
     names, words = [], []
     for meta, documents in pairs:
@@ -812,13 +815,13 @@ def _store(pairs: Iterable[tuple[dict, list[dict]]]) -> int:
     for start in range(0, len(parts), INSERT_BATCH):
         _insert_documents(parts[start : start + INSERT_BATCH])
     _count_lexemes(list(medicine_ids.values()))
-    _count_spelling(pairs)
+    _count_spelling(plain.values())
     models.SearchName.objects.bulk_create(names, batch_size=INSERT_BATCH)
     models.SearchWord.objects.bulk_create(words, batch_size=INSERT_BATCH)
     return len(parts)
 
 
-def _count_spelling(pairs: list[tuple[dict, list[dict]]]) -> None:
+def _count_spelling(texts: Iterable[str]) -> None:
     """Add these medicines' plain words to the spelling vocabulary's counts.
 
     Counts are only ever added: a medicine taken out leaves its words counted
@@ -827,8 +830,8 @@ def _count_spelling(pairs: list[tuple[dict, list[dict]]]) -> None:
     offered (_closest_word).
     """
     counts: collections.Counter[str] = collections.Counter()
-    for _, documents in pairs:
-        counts.update(vocabulary_words(documents))
+    for text in texts:
+        counts.update(vocabulary_of(text.split()))
     if not counts:
         return
     words = sorted(counts)
@@ -841,8 +844,11 @@ def _count_spelling(pairs: list[tuple[dict, list[dict]]]) -> None:
         cursor.execute(sql, [words, [counts[word] for word in words]])
 
 
-def _insert_medicines(pairs: list[tuple[dict, list[dict]]]) -> dict[str, int]:
-    """Insert the medicine rows; return their ids by slug."""
+def _insert_medicines(
+    pairs: list[tuple[dict, list[dict]]], plain: dict[str, str]
+) -> dict[str, int]:
+    """Insert the medicine rows (``plain``: each one's words by slug); return their ids by
+    slug."""
     columns = list(
         zip(
             *[
@@ -851,7 +857,7 @@ def _insert_medicines(pairs: list[tuple[dict, list[dict]]]) -> dict[str, int]:
                     meta["version_id"],
                     meta["name"],
                     len(documents),
-                    _plain_words(_every_word(documents)),
+                    plain[meta["slug"]],
                 )
                 for meta, documents in pairs
             ],

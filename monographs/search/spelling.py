@@ -116,9 +116,14 @@ def vocabulary_words(documents: Iterable[dict]) -> set[str]:
     # One pass over all the text, then the rules over the few distinct words: a
     # medicine's text is 30-40 KB and holds about 1,500 distinct words.
     text = " ".join(document.get(field) or "" for document in documents for field in fields)
+    return vocabulary_of(WORD_RE.findall(text))
+
+
+def vocabulary_of(words: Iterable[str]) -> set[str]:
+    """The words (as WORD_RE cuts them) that belong in the spelling vocabulary, casefolded."""
     return {
         word.casefold()
-        for word in set(WORD_RE.findall(text))
+        for word in set(words)
         if SPELLING_MIN_LENGTH <= len(word) <= VOCABULARY_MAX_LENGTH and word.isalpha()
     }
 
