@@ -250,3 +250,21 @@ def test_a_word_in_most_parts_does_not_bring_parts_in_beside_a_rarer_one(postgre
     assert [m.slug for m in rare_and_common.medicines] == ["baclofen"]
     assert rare_and_common.medicines[0].best.section_key == "contents"
     assert common_alone.total == 2  # alone, a common word still finds everything
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_outside_a_transaction_reads_each_next_batch_while_writing(settings, monkeypatch):
+    if not database_is_postgresql():
+        pytest.fail("this test needs a PostgreSQL test database: DATABASE_URL=postgres://...")
+    settings.SEARCH_BACKEND = "postgres"
+    monkeypatch.setattr(search_postgres, "BATCH_SIZE", 1)  # two batches, one read ahead
+    load_baclofen()
+    load_files(CONTENT / "placebrine.md")
+
+    report = search.rebuild()
+
+    assert (report.medicines, report.documents) == (2, SearchDocument.objects.count())
+    assert search.index_status()["ok"]
+    assert [m.slug for m in search.search("snoozix").medicines] == ["placebrine"]
+    assert search.search("baclofen alcohol").medicines[0].slug == "baclofen"

@@ -43,12 +43,13 @@ import math
 import operator
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.core.paginator import Paginator
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.db.models import Case, IntegerField, TextField, Value, When
 from django.db.models.functions import Lower
 from django.utils.html import escape, format_html, format_html_join
@@ -679,19 +680,50 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
     started = time.perf_counter()
     medicines = models.Medicine.objects.published().order_by("slug")
     pks = list(medicines.values_list("pk", flat=True))
+    batches = [pks[start : start + BATCH_SIZE] for start in range(0, len(pks), BATCH_SIZE)]
+    # Outside a transaction (as manage.py rebuild_index runs) the next batch is read
+    # in a thread of its own while this one is written; inside one (a test), a
+    # second connection would not see its rows.
+    ahead = not connection.in_atomic_block
     documents = done = 0
     with _write_transaction():
         _delete_everything()
         if progress:
             progress(0, len(pks))
-        for start in range(0, len(pks), BATCH_SIZE):
-            batch = models.Medicine.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
-            pairs = list(published_documents(batch))
+        for pairs in _read_batches(batches, ahead=ahead):
             documents += _store(pairs)
             done += len(pairs)
             if progress:
                 progress(done, len(pks))
     return RebuildReport(done, documents, time.perf_counter() - started)
+
+
+def _read_batches(batches: list[list[int]], *, ahead: bool) -> Iterator[list]:
+    """The (meta, documents) of each batch of medicine ids, in order; with ``ahead``,
+    each next batch is read by a thread (its own connection) while the caller writes:
+    reading is Python's work, writing mostly the server's, so the two overlap."""
+
+    def read(batch: list[int]) -> list:
+        return list(published_documents(models.Medicine.objects.filter(pk__in=batch)))
+
+    if not ahead:
+        for batch in batches:
+            yield read(batch)
+        return
+
+    def read_apart(batch: list[int]) -> list:
+        try:
+            return read(batch)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(read_apart, batches[0]) if batches else None
+        for number in range(len(batches)):
+            pairs = future.result()
+            if number + 1 < len(batches):
+                future = pool.submit(read_apart, batches[number + 1])
+            yield pairs
 
 
 def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False) -> int:
