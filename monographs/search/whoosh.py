@@ -52,7 +52,6 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFil
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.matching.wrappers import WrappingMatcher
-from whoosh.multiproc import MpWriter
 from whoosh.query import And, AndMaybe, Or, Prefix, Term
 from whoosh.scoring import BM25F, BM25FScorer
 
@@ -110,11 +109,8 @@ SNIPPET_CHARS = 220
 ALL_WORDS_POSTINGS = 5_000
 # At most this many words of the vocabulary are compared with a typed start.
 PREFIX_SCAN = 2_000
-# rebuild_index's writer processes (whoosh's MpWriter; one core stays for reading
-# the database), each holding at most WRITER_MEMORY_MB before spilling to disk.
-WRITER_PROCESSES = max(1, min(2, os.cpu_count() or 1))
-WRITER_MEMORY_MB = 96
-WRITER_BATCH = 500
+# Postings a writer holds in memory before spilling them to disk.
+WRITER_MEMORY_MB = 128
 LOCK_FILE = "druginfo-write.lock"
 STATE_FILE = "druginfo-indexed.json"
 
@@ -1205,19 +1201,10 @@ def _write_transaction(replace: bool = False):
     with _write_lock(directory):
         ix = _open_for_writing(directory, replace)
         state = {} if replace else _read_state(directory)
-        # A rebuild writes with several processes, each holding at most
-        # WRITER_MEMORY_MB of postings before it spills to disk; each adds its own
-        # segments (multisegment), which CLEAR makes the whole index in one commit.
-        if replace and WRITER_PROCESSES > 1:
-            writer = MpWriter(
-                ix,
-                procs=WRITER_PROCESSES,
-                batchsize=WRITER_BATCH,
-                multisegment=True,
-                limitmb=WRITER_MEMORY_MB,
-            )
-        else:
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        # One writer process, holding at most WRITER_MEMORY_MB of postings before
+        # it spills to disk. Not whoosh's MpWriter: its writer processes outlive a
+        # killed rebuild, waiting for work forever (tests/test_kills.py).
+        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
         try:
             yield writer, state
         except BaseException:
