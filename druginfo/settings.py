@@ -398,6 +398,12 @@ CONTENT_DIR = env_path("CONTENT_DIR", BASE_DIR / "content")
 # nginx's client_max_body_size of 3 MB); import larger ones with import_label.
 LABEL_UPLOAD_MAX_BYTES = env_int("LABEL_UPLOAD_MAX_BYTES", 2_500_000)
 SEARCH_INDEX_DIR = env_path("SEARCH_INDEX_DIR", VAR_DIR / "search-index")
+# Writer processes of a full whoosh rebuild_index (1: the command's own process only).
+SEARCH_WRITER_PROCESSES = env_int("SEARCH_WRITER_PROCESSES", min(os.cpu_count() or 1, 4))
+if SEARCH_WRITER_PROCESSES < 1:
+    raise ImproperlyConfigured(
+        f"SEARCH_WRITER_PROCESSES={SEARCH_WRITER_PROCESSES} must be 1 or more."
+    )
 # Render a version's PDF leaflets as soon as it is published (after the commit).
 # Off, each leaflet is rendered by the first request for it.
 LEAFLETS_RENDER_ON_PUBLISH = env_bool("LEAFLETS_RENDER_ON_PUBLISH", True)

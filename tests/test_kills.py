@@ -30,6 +30,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
             "DJANGO_VAR_DIR": str(tmp_path / "var"),
             "CONTENT_DIR": str(tmp_path / "content"),
             "SEARCH_BACKEND": "whoosh",
+            "SEARCH_WRITER_PROCESSES": "2",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
@@ -137,14 +138,70 @@ def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
         )
     assert _index_leftovers(index_dir) == []
     rebuild = _manage(env, "rebuild_index")
+    writers: set[int] = set()
     try:
-        assert _wait_for(lambda: (index_dir / "MAIN.tmp").exists(), 60), "the rebuild never began"
+        assert _wait_for(lambda: len(_children(rebuild.pid)) >= 2, 60), "no writer processes"
+        writers = _children(rebuild.pid)
         time.sleep(1)
     finally:
         rebuild.send_signal(signal.SIGKILL)
         rebuild.wait()
+    try:
+        # Its writer processes die with it: none is left waiting for work.
+        assert _wait_for(lambda: not any(_alive(pid) for pid in writers), 5), (
+            f"index writer processes still running 5 s after their rebuild was killed: {writers}"
+        )
+    finally:
+        for pid in writers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
     assert _index_leftovers(index_dir), "the killed rebuild left nothing to clean"
     return env, index_dir
+
+
+def test_a_rebuild_whose_writer_process_dies_fails_and_changes_nothing(tmp_path):
+    from whoosh import index as whoosh_index
+
+    env = _env(tmp_path)
+    index_dir = tmp_path / "var" / "search-index"
+    generate_monographs(400, tmp_path / "content")
+    for command in (["migrate", "--no-input"], ["load_content"], ["rebuild_index"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    before = whoosh_index.open_dir(str(index_dir))
+    generation, documents = before.latest_generation(), before.doc_count_all()
+
+    rebuild = subprocess.Popen(
+        [sys.executable, "manage.py", "rebuild_index"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: len(_children(rebuild.pid)) >= 2, 60), "no writer processes"
+        writers = _children(rebuild.pid)
+        time.sleep(1)
+        os.kill(min(writers), signal.SIGKILL)
+        _, stderr = rebuild.communicate(timeout=60)
+    finally:
+        rebuild.kill()
+
+    # The rebuild stops with one clear line instead of committing an index without
+    # that writer's medicines, and stops its other writer.
+    assert rebuild.returncode == 1
+    assert "a search index writer process failed" in stderr
+    assert "the old index still answers" in stderr
+    assert "Traceback" not in stderr
+    assert _wait_for(lambda: not any(_alive(pid) for pid in writers), 5)
+    after = whoosh_index.open_dir(str(index_dir))
+    assert (after.latest_generation(), after.doc_count_all()) == (generation, documents)
 
 
 def test_the_next_rebuild_removes_what_a_killed_rebuild_left(tmp_path):

@@ -101,6 +101,14 @@ def test_debug_maybe_stops_start_up_naming_the_variable(tmp_path):
     assert "DJANGO_DEBUG='maybe' is not a yes/no value" in result.stderr
 
 
+@pytest.mark.parametrize(("raw", "message"), [("0", "must be 1 or more"), ("two", "whole number")])
+def test_bad_search_writer_processes_stops_start_up_naming_the_variable(tmp_path, raw, message):
+    result = _run_django(tmp_path, {"SEARCH_WRITER_PROCESSES": raw}, "manage.py", "check")
+    assert result.returncode != 0
+    assert "SEARCH_WRITER_PROCESSES=" in result.stderr
+    assert message in result.stderr
+
+
 def test_production_without_secret_key_stops_start_up(tmp_path):
     env = _production_env(DJANGO_SECRET_KEY=None)
     result = _run_django(tmp_path, env, "manage.py", "check")

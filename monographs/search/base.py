@@ -52,6 +52,10 @@ class IndexBusy(Exception):
     """Another writer held the index for longer than WRITE_LOCK_TIMEOUT."""
 
 
+class IndexWriteFailed(Exception):
+    """A rebuild could not be completed (a writer process died); the old index stays."""
+
+
 # --- Results -----------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Hit:

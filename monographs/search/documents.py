@@ -54,6 +54,8 @@ def _published_versions(medicines):
             pk__in=medicines.filter(published_version__isnull=False).values("published_version_id")
         )
         .select_related("medicine")
+        # In the order of the medicines' slugs, however the medicines were batched.
+        .order_by("medicine__slug")
         .defer("source_text")
         .prefetch_related(
             Prefetch(

@@ -93,6 +93,12 @@ from .spelling import (
     within_one_edit,
     within_two_edits,
 )
+from .whoosh_writers import (
+    TURN_MEDICINES,
+    ParallelWriter,
+    SegmentWriterWithKnownColumns,
+    parts_in_turns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +115,11 @@ SNIPPET_CHARS = 220
 ALL_WORDS_POSTINGS = 5_000
 # At most this many words of the vocabulary are compared with a typed start.
 PREFIX_SCAN = 2_000
-# Postings a writer holds in memory before spilling them to disk.
+# Postings a writer holds in memory before spilling them to disk (in all: a
+# rebuild's writer processes share it).
 WRITER_MEMORY_MB = 128
+# A rebuild of at least this many medicines uses SEARCH_WRITER_PROCESSES writers.
+PARALLEL_FROM = 100
 LOCK_FILE = "druginfo-write.lock"
 STATE_FILE = "druginfo-indexed.json"
 
@@ -1120,13 +1129,18 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
     total = medicines.count()
     documents = 0
     done = 0
-    with _write_transaction(replace=True) as (writer, state):
+    processes = settings.SEARCH_WRITER_PROCESSES if total >= PARALLEL_FROM else 1
+    with _write_transaction(replace=True, processes=processes) as (writer, state):
         state.clear()
         if progress:
             progress(0, total)
         pks = list(medicines.values_list("pk", flat=True))
-        for start in range(0, len(pks), BATCH_SIZE):
-            batch = models.Medicine.objects.filter(pk__in=pks[start : start + BATCH_SIZE])
+        # With several writer processes, each indexes a run of consecutive medicines.
+        turn = BATCH_SIZE if processes == 1 else TURN_MEDICINES
+        for part, batch_pks in parts_in_turns(pks, processes, turn):
+            if processes > 1:
+                writer.select_part(part)
+            batch = models.Medicine.objects.filter(pk__in=batch_pks).order_by("slug")
             for meta, parts in published_documents(batch):
                 for document in _with_medicine_terms(parts):
                     writer.add_document(**document)
@@ -1190,21 +1204,25 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
 
 
 @contextmanager
-def _write_transaction(replace: bool = False):
+def _write_transaction(replace: bool = False, processes: int = 1):
     """Hold the write lock, yield ``(writer, state)``; commit both or neither.
 
     ``state`` maps each indexed slug to the published version id it came
-    from; it is saved next to the index after the index commits.
+    from; it is saved next to the index after the index commits. With
+    ``processes`` above 1 (a full rebuild only: that writer cannot delete),
+    the documents are indexed by that many writer processes
+    (whoosh_writers.ParallelWriter). Every writer holds at most
+    WRITER_MEMORY_MB of postings in all before it spills to disk.
     """
     directory = Path(settings.SEARCH_INDEX_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     with _write_lock(directory):
         ix = _open_for_writing(directory, replace)
         state = {} if replace else _read_state(directory)
-        # One writer process, holding at most WRITER_MEMORY_MB of postings before
-        # it spills to disk. Not whoosh's MpWriter: its writer processes outlive a
-        # killed rebuild, waiting for work forever (tests/test_kills.py).
-        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        if processes > 1 and replace:
+            writer = ParallelWriter(ix, procs=processes, limitmb=WRITER_MEMORY_MB)
+        else:
+            writer = SegmentWriterWithKnownColumns(ix, limitmb=WRITER_MEMORY_MB)
         try:
             yield writer, state
         except BaseException:

@@ -25,4 +25,8 @@ class Command(BaseCommand):
             report = followups.rebuild_index(progress=progress)
         except search.IndexBusy as error:
             raise CommandError(f"rebuild_index: {error}; try again later") from None
+        except search.IndexWriteFailed as error:
+            raise CommandError(
+                f"rebuild_index: {error}; nothing was changed, the old index still answers"
+            ) from None
         self.stdout.write(f"rebuild_index: {report.summary()}")
