@@ -17,9 +17,9 @@ import re
 import psycopg
 import pytest
 
+from tests.factories import BACLOFEN
 from tests.test_multi_server import (
     PASSWORD,
-    ROOT,
     _gunicorn,
     _log_in,
     _manage,
@@ -52,10 +52,11 @@ def _editor_text(page: str) -> str:
 def test_two_editors_on_two_servers_see_each_other_and_merge(shared_services, tmp_path):  # noqa: F811
     env = _production_env(shared_services, tmp_path / "jobs")
     database_url = shared_services["database_url"]
-    source = (ROOT / "content" / "baclofen.md").read_text(encoding="utf-8")
+    # The frozen copy (version 1): the numbers below count from it.
+    source = BACLOFEN.read_text(encoding="utf-8")
     assert HAIR_LOSS in source and STORAGE in source
     _manage(env, "migrate", "--noinput")
-    _manage(env, "load_content", str(ROOT / "content" / "baclofen.md"))
+    _manage(env, "load_content", str(BACLOFEN))
     for name in ("erin", "ed"):
         _manage(
             env,

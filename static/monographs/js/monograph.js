@@ -126,9 +126,20 @@
   window.addEventListener("hashchange", function () {
     openAndShow(location.hash);
   });
-  // Back and forward between fragments of one page.
+  // Back and forward between fragments of one page. The browser may restore the
+  // scroll position it kept for that entry after this runs, and that position
+  // was taken while other answers were open: look again once it has.
   window.addEventListener("popstate", function () {
     openAndShow(location.hash);
+    window.requestAnimationFrame(function () {
+      var target = targetOf(location.hash);
+      if (target) {
+        var top = target.getBoundingClientRect().top;
+        if (top < 0 || top > window.innerHeight - 40) {
+          target.scrollIntoView({ block: "start" });
+        }
+      }
+    });
   });
   openAndShow(location.hash);
 })();
