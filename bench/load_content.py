@@ -24,7 +24,10 @@ Targets on the 2-core machine: 10,000 loaded in under 60 s, an unchanged
 reload in under 10% of that, peak memory under 500 MB.
 
     .venv/bin/python bench/load_content.py [--sizes 1000 10000] [--shipped-sizes 1000]
-                                           [--keep DIR]
+                                           [--keep DIR] [--postgres SERVER_URL]
+
+With --postgres, each run loads into a fresh PostgreSQL database of its own
+(druginfo_bench_load_<n>_<mode>, dropped afterwards) instead of SQLite.
 
 The machine is shared while engineers work: wall times swing with its load,
 so the table also gives CPU seconds and the load average at the start.
@@ -115,12 +118,38 @@ def generate(n: int, folder: Path) -> Path:
     return content
 
 
-def bench_size(n: int, content: Path, folder: Path, mode: str) -> list[dict]:
+def _fresh_postgres(server: str, name: str) -> str:
+    """Create the PostgreSQL database ``name`` anew on ``server``; return its URL."""
+    import psycopg
+
+    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server.rstrip('/')}/{name}"
+
+
+def _drop_postgres(server: str, name: str) -> tuple[int, float]:
+    """Count the versions and size of database ``name``, then drop it."""
+    import psycopg
+
+    with psycopg.connect(f"{server.rstrip('/')}/{name}") as connection:
+        versions = connection.execute("select count(*) from monographs_version").fetchone()[0]
+        size = connection.execute("select pg_database_size(current_database())").fetchone()[0]
+    with psycopg.connect(f"{server.rstrip('/')}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}"')
+    return versions, size / 2**20
+
+
+def bench_size(
+    n: int, content: Path, folder: Path, mode: str, postgres: str | None = None
+) -> list[dict]:
     """Load `content` into a fresh database, then reload it; one subprocess per run."""
     database = folder / f"db-{n}-{mode}.sqlite3"
+    postgres_name = f"druginfo_bench_load_{n}_{mode}"
+    url = _fresh_postgres(postgres, postgres_name) if postgres else f"sqlite:///{database}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": url,
         "CONTENT_DIR": str(content),
         "SEARCH_INDEX_DIR": str(folder / f"index-{n}-{mode}"),
         "MEDIA_ROOT": str(folder / f"media-{n}-{mode}"),
@@ -163,11 +192,15 @@ def bench_size(n: int, content: Path, folder: Path, mode: str) -> list[dict]:
         )
         print(f"  {mode}, {label}: {result['seconds']:.1f} s  {result['summary']}")
         results.append(result)
-    with sqlite3.connect(database) as connection:
-        versions = connection.execute("select count(*) from monographs_version").fetchone()[0]
+    if postgres:
+        versions, megabytes = _drop_postgres(postgres, postgres_name)
+    else:
+        with sqlite3.connect(database) as connection:
+            versions = connection.execute("select count(*) from monographs_version").fetchone()[0]
+        megabytes = database.stat().st_size / 2**20
+        database.unlink()
     results[-1]["versions"] = versions
-    results[-1]["db_mb"] = database.stat().st_size / 2**20
-    database.unlink()
+    results[-1]["db_mb"] = megabytes
     return results
 
 
@@ -232,20 +265,27 @@ def main(argv: list[str] | None = None) -> int:
         help="sizes also run as the shipped command, receivers included",
     )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="load into a fresh PostgreSQL database on this server "
+        "(e.g. postgres://postgres@127.0.0.1:5432) instead of SQLite",
+    )
     parser.add_argument("--run-loader", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_loader:
         return run_loader(args.run_loader)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    database = f"PostgreSQL at {args.postgres}" if args.postgres else "SQLite"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {database}")
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
             content = generate(n, folder)
-            results += bench_size(n, content, folder, "loader")
+            results += bench_size(n, content, folder, "loader", args.postgres)
             if n in args.shipped_sizes:
-                results += bench_size(n, content, folder, "command")
+                results += bench_size(n, content, folder, "command", args.postgres)
     print_table(results)
     # The parent's own children, as a cross-check of the per-run figures above.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)

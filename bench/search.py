@@ -41,11 +41,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 
 TARGET_P95_MS = 50.0
 BACKENDS = ("whoosh", "postgres")
@@ -160,6 +162,8 @@ def rebuild() -> dict:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from monographs import search
 
     report = search.rebuild()
@@ -170,6 +174,9 @@ def rebuild() -> dict:
         "documents": report.documents,
         "peak_mb": own,
         "children_peak_mb": children,
+        "writers": settings.SEARCH_WRITER_PROCESSES
+        if settings.SEARCH_BACKEND == "whoosh" and report.medicines >= 100
+        else 1,
     }
 
 
@@ -226,20 +233,60 @@ def query_mix(size: int, repeat: int) -> dict:
     return {"timings": timings, "slowest": sorted(slowest.items(), key=lambda i: -i[1])[:5]}
 
 
+def _tree_pss_bytes(pid: int) -> int:
+    """Proportional set size of ``pid`` and all its descendants, from /proc: memory a
+    forked writer process shares with its parent counts once, not once per process."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
 def _child(step: str, size: int, backend: str, workdir: Path, args) -> dict:
-    done = subprocess.run(
+    """Run one step in a process of its own; the rebuild's peak memory is sampled over
+    the whole process tree (whoosh's writer processes included), as proportional set
+    size."""
+    process = subprocess.Popen(
         [sys.executable, __file__, "--step", step, "--sizes", str(size)]
         + ["--repeat", str(args.repeat)],
         cwd=ROOT,
         env=_environment(size, backend, workdir, args.postgres),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    if done.returncode != 0:
-        print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
-        raise SystemExit(done.returncode)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    peak_tree = 0
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak_tree
+        while not stop.is_set():
+            peak_tree = max(peak_tree, _tree_pss_bytes(process.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        print(stdout[-3000:], stderr[-3000:], file=sys.stderr)
+        raise SystemExit(process.returncode)
+    figures = json.loads(stdout.strip().splitlines()[-1])
+    if step == "rebuild":
+        figures["tree_mb"] = peak_tree / 2**20
+    return figures
 
 
 def run_one(size: int, backend: str, workdir: Path, args) -> dict:
@@ -261,13 +308,13 @@ def print_report(results: list[dict]) -> None:
     print("rebuild_index (search.rebuild() in a process of its own)")
     print(
         f"{'monographs':>10} {'backend':>9} {'documents':>10} {'build s':>8} "
-        f"{'peak MB':>8} {'load s':>7}"
+        f"{'peak MB':>8} {'writers':>7} {'load s':>7}"
     )
     for r in results:
-        peak = max(r["peak_mb"], r.get("children_peak_mb", 0.0))
+        peak = r.get("tree_mb", float("nan"))
         print(
             f"{r['size']:>10,} {r['backend']:>9} {r['documents']:>10,} {r['build_s']:>8.1f} "
-            f"{peak:>8.0f} {r['loaded_s']:>7.1f}"
+            f"{peak:>8.0f} {r.get('writers', 1):>7} {r['loaded_s']:>7.1f}"
         )
     print()
     print("Query latency in ms (median / p95), as the search page runs them")

@@ -117,7 +117,7 @@ ALL_WORDS_POSTINGS = 5_000
 PREFIX_SCAN = 2_000
 # Postings a writer holds in memory before spilling them to disk (in all: a
 # rebuild's writer processes share it).
-WRITER_MEMORY_MB = 128
+WRITER_MEMORY_MB = 96
 # A rebuild of at least this many medicines uses SEARCH_WRITER_PROCESSES writers.
 PARALLEL_FROM = 100
 LOCK_FILE = "druginfo-write.lock"

@@ -16,22 +16,18 @@ index stays), and a cancelled rebuild stops its writer processes.
 
 from __future__ import annotations
 
-import ctypes
-import logging
 import multiprocessing
 import os
 import pickle
 import queue
-import signal
 import time
 from collections.abc import Iterator
 
 from whoosh.util import random_name
 from whoosh.writing import SegmentWriter
 
+from ..processes import die_with_parent
 from .base import IndexWriteFailed
-
-logger = logging.getLogger(__name__)
 
 # Medicines in one turn of a part (parts_in_turns), and the most documents handed
 # to a writer process at a time (one medicine has about 70).
@@ -39,7 +35,6 @@ TURN_MEDICINES = 10
 BATCH_DOCUMENTS = 1_000
 # Seconds between checks that every writer process is still alive.
 POLL_SECONDS = 0.5
-PR_SET_PDEATHSIG = 1
 
 
 class SegmentWriterWithKnownColumns(SegmentWriter):
@@ -48,7 +43,7 @@ class SegmentWriterWithKnownColumns(SegmentWriter):
     Writing the postings looks up each posting's field length; for a field that
     keeps no lengths (the KEYWORD fields) whoosh asks the file system whether
     the column file exists, once per posting: 175,000 ``stat`` calls for 200
-    medicines, about 8 % of the rebuild. The answer cannot change once the
+    medicines, about 8 % of a profiled rebuild. The answer cannot change once the
     segment's per-document files are closed, so it is remembered.
     """
 
@@ -66,17 +61,6 @@ class SegmentWriterWithKnownColumns(SegmentWriter):
         return reader
 
 
-def _die_with(parent_pid: int) -> None:
-    """Ask Linux to kill this process when its parent dies; exit if it already has."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the parent's poll still ends us
-        pass
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 class _WriterProcess(multiprocessing.Process):
     """One writer process: indexes the batches of its part into a segment of its own."""
 
@@ -87,7 +71,7 @@ class _WriterProcess(multiprocessing.Process):
         self.parent_pid = os.getpid()
 
     def run(self):
-        _die_with(self.parent_pid)
+        die_with_parent(self.parent_pid)
         ix = self.storage.open_index(self.indexname)
         writer = SegmentWriterWithKnownColumns(ix, _lk=False, limitmb=self.limitmb)
         temporary = writer.temp_storage()
