@@ -43,7 +43,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -51,27 +50,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import generate_monographs  # noqa: E402
+from bench.memory import PeakSampler  # noqa: E402
 
 TARGET_LOAD_SECONDS = 60.0
 TARGET_RELOAD_SHARE = 0.10
 TARGET_PEAK_MB = 500.0
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _tree_rss_bytes(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants, from /proc."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * PAGE_SIZE
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    pending.extend(int(child) for child in children.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
 
 
 def run_measured(command: list[str], env: dict[str, str]) -> dict:
@@ -80,22 +63,10 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict:
     process = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    peak_tree = 0
-    stop = threading.Event()
-
-    def sample():
-        nonlocal peak_tree
-        while not stop.is_set():
-            peak_tree = max(peak_tree, _tree_rss_bytes(process.pid))
-            stop.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    output = process.stdout.read()  # read until the process closes it, so the pipe never fills
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    with PeakSampler(process.pid) as peak:
+        output = process.stdout.read()  # read until the process closes it, so the pipe never fills
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
         "seconds": seconds,
@@ -103,7 +74,7 @@ def run_measured(command: list[str], env: dict[str, str]) -> dict:
         "output": output.decode(errors="replace"),
         "cpu": usage.ru_utime + usage.ru_stime,
         "largest_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
-        "tree_mb": peak_tree / 2**20,
+        "tree_mb": peak.bytes / 2**20,
     }
 
 

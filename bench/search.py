@@ -41,13 +41,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.memory import PeakSampler, tree_pss_bytes  # noqa: E402
 
 TARGET_P95_MS = 50.0
 BACKENDS = ("whoosh", "postgres")
@@ -233,26 +233,6 @@ def query_mix(size: int, repeat: int) -> dict:
     return {"timings": timings, "slowest": sorted(slowest.items(), key=lambda i: -i[1])[:5]}
 
 
-def _tree_pss_bytes(pid: int) -> int:
-    """Proportional set size of ``pid`` and all its descendants, from /proc: memory a
-    forked writer process shares with its parent counts once, not once per process."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/smaps_rollup") as rollup:
-                for line in rollup:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as children:
-                    pending.extend(int(child) for child in children.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-    return total
-
-
 def _child(step: str, size: int, backend: str, workdir: Path, args) -> dict:
     """Run one step in a process of its own; the rebuild's peak memory is sampled over
     the whole process tree (whoosh's writer processes included), as proportional set
@@ -266,26 +246,14 @@ def _child(step: str, size: int, backend: str, workdir: Path, args) -> dict:
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak_tree = 0
-    stop = threading.Event()
-
-    def sample():
-        nonlocal peak_tree
-        while not stop.is_set():
-            peak_tree = max(peak_tree, _tree_pss_bytes(process.pid))
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = process.communicate()
-    stop.set()
-    sampler.join()
+    with PeakSampler(process.pid, tree_pss_bytes, interval=0.05) as peak:
+        stdout, stderr = process.communicate()
     if process.returncode != 0:
         print(stdout[-3000:], stderr[-3000:], file=sys.stderr)
         raise SystemExit(process.returncode)
     figures = json.loads(stdout.strip().splitlines()[-1])
     if step == "rebuild":
-        figures["tree_mb"] = peak_tree / 2**20
+        figures["tree_mb"] = peak.bytes / 2**20
     return figures
 
 

@@ -123,8 +123,8 @@ def _index_leftovers(index_dir: Path) -> list[str]:
     )
 
 
-def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """A content folder of 400 medicines, loaded and indexed, then a rebuild killed midway."""
+def _indexed(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A content folder of 400 medicines, loaded and indexed: the environment, the index."""
     env = _env(tmp_path)
     index_dir = tmp_path / "var" / "search-index"
     generate_monographs(400, tmp_path / "content")
@@ -136,6 +136,12 @@ def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
             check=True,
             capture_output=True,
         )
+    return env, index_dir
+
+
+def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A content folder of 400 medicines, loaded and indexed, then a rebuild killed midway."""
+    env, index_dir = _indexed(tmp_path)
     assert _index_leftovers(index_dir) == []
     rebuild = _manage(env, "rebuild_index")
     writers: set[int] = set()
@@ -162,17 +168,7 @@ def _killed_rebuild(tmp_path: Path) -> tuple[dict[str, str], Path]:
 def test_a_rebuild_whose_writer_process_dies_fails_and_changes_nothing(tmp_path):
     from whoosh import index as whoosh_index
 
-    env = _env(tmp_path)
-    index_dir = tmp_path / "var" / "search-index"
-    generate_monographs(400, tmp_path / "content")
-    for command in (["migrate", "--no-input"], ["load_content"], ["rebuild_index"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env, index_dir = _indexed(tmp_path)
     before = whoosh_index.open_dir(str(index_dir))
     generation, documents = before.latest_generation(), before.doc_count_all()
 

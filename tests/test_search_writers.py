@@ -62,9 +62,13 @@ def test_several_writer_processes_index_what_one_process_indexes(medicines, sett
     settings.SEARCH_WRITER_PROCESSES = 2
     together = search.rebuild()
 
-    assert (together.medicines, together.documents) == (alone.medicines, alone.documents) == (
-        121,
-        alone.documents,
+    assert (
+        (together.medicines, together.documents)
+        == (alone.medicines, alone.documents)
+        == (
+            121,
+            alone.documents,
+        )
     )
     # Two segments, one per writer process, holding every document between them.
     segments = _segments(settings)
@@ -86,3 +90,16 @@ def test_a_small_rebuild_uses_one_writer(medicines, settings):
 
     assert report.medicines == 50
     assert _segments(settings) == [report.documents]
+
+
+def test_parts_take_turns_and_keep_the_order_of_the_medicines():
+    from monographs.search.whoosh_writers import parts_in_turns
+
+    turns = list(parts_in_turns(list(range(23)), parts=2, batch=5))
+
+    # Part 0 has the first 12, part 1 the last 11, each in order, handed over in turns.
+    assert [part for part, _ in turns] == [0, 1, 0, 1, 0, 1]
+    assert [item for part, batch in turns if part == 0 for item in batch] == list(range(12))
+    assert [item for part, batch in turns if part == 1 for item in batch] == list(range(12, 23))
+    assert list(parts_in_turns([], parts=2, batch=5)) == []
+    assert list(parts_in_turns([1, 2], parts=4, batch=10)) == [(0, [1]), (1, [2])]

@@ -695,6 +695,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
             done += len(pairs)
             if progress:
                 progress(done, len(pks))
+    _refresh_statistics()
     return RebuildReport(done, documents, time.perf_counter() - started)
 
 
@@ -738,12 +739,9 @@ def index_documents(pairs: Iterable[tuple[dict, dict]], *, replace: bool = False
     return count
 
 
-def _delete_everything() -> None:
-    # Plain DELETEs, parts first so nothing is left to cascade. Not the ORM's
-    # delete(): for the medicines it reads every row, search vector and all, into
-    # memory first (500 MB at 10,000 monographs). Not TRUNCATE: it would lock
-    # searches out until the rebuild commits.
-    tables = [
+def _search_tables() -> list[str]:
+    """The index's tables, parts first."""
+    return [
         model._meta.db_table
         for model in (
             models.SearchDocument,
@@ -754,9 +752,31 @@ def _delete_everything() -> None:
             models.SearchLexeme,
         )
     ]
+
+
+def _delete_everything() -> None:
+    # Plain DELETEs, parts first so nothing is left to cascade. Not the ORM's
+    # delete(): for the medicines it reads every row, search vector and all, into
+    # memory first (500 MB at 10,000 monographs). Not TRUNCATE: it would lock
+    # searches out until the rebuild commits.
     with connection.cursor() as cursor:
-        for table in tables:
+        for table in _search_tables():
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 -- table names from the models
+
+
+def _refresh_statistics() -> None:
+    """After a rebuild: VACUUM (ANALYZE) the index's tables.
+
+    A rebuild replaces every row. Until autovacuum came round, the planner
+    guessed from the old statistics (or none) and every search read the new
+    rows' visibility from the heap: at 10,000 monographs questions took a p95
+    of 77 ms straight after a rebuild and 18 ms after VACUUM (ANALYZE). VACUUM
+    cannot run inside a transaction (a test's): there, ANALYZE only.
+    """
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        for table in _search_tables():
+            cursor.execute(f"{command} {table}")
 
 
 def _delete_medicines(slugs: list[str]) -> None:

@@ -209,8 +209,10 @@ class ParallelWriter(SegmentWriter):
 def parts_in_turns(items: list, parts: int, batch: int) -> Iterator[tuple[int, list]]:
     """``(part, batch)`` pairs: ``items`` cut into ``parts`` runs of consecutive
     items, each run in batches of ``batch``, the runs taking turns."""
+    if not items:
+        return
     size = -(-len(items) // parts)
-    runs = [items[start : start + size] for start in range(0, len(items), size)] or [[]]
+    runs = [items[start : start + size] for start in range(0, len(items), size)]
     for offset in range(0, size, batch):
         for part, run in enumerate(runs):
             if run[offset : offset + batch]:
