@@ -16,9 +16,10 @@ match of the whole query may go straight to a monograph. A name several
 medicines share lists those medicines. A query that names a medicine and asks
 something more ("baclofen alcohol") is answered from that medicine alone.
 
-Only one process writes at a time: every write holds an exclusive ``flock`` on
-a file in the index folder (gunicorn runs several workers, and whoosh's own
-lock would make a second writer fail rather than wait). The same locked
+Only one writer at a time: every write holds an exclusive ``flock`` on a file
+in the index folder (gunicorn runs several workers, and whoosh's own lock would
+make a second writer fail rather than wait). A full rebuild, under that lock,
+spreads its documents over writer processes (whoosh_writers.py). The same locked
 transaction records which published version of each medicine is indexed, so
 ``index_status`` can tell a stale index from a current one.
 """
