@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from types import ModuleType
 
 from django.core.paginator import Page
 from django.urls import reverse
@@ -143,6 +144,12 @@ def medicine_url(slug: str) -> str:
     return reverse("monographs:detail", kwargs={"slug": slug})
 
 
+def stale_status(differing: int) -> dict:
+    """The ``index_status()`` answer for an index that lags ``differing`` medicines."""
+    noun = "medicine differs" if differing == 1 else "medicines differ"
+    return {"ok": False, "detail": f"{STALE_DETAIL}: {differing} {noun} from the database"}
+
+
 def is_stale(status: dict) -> bool:
     """Whether an ``index_status()`` answer is of an index that works but lags the database."""
     return not status["ok"] and status["detail"].startswith(STALE_DETAIL)
@@ -191,3 +198,44 @@ class SearchBackend:
     def correct_prefix(self, typed: str, limit: int) -> list[str]:
         """Words of the vocabulary that start with ``typed`` or with it changed by one edit."""
         raise NotImplementedError
+
+
+class ModuleBackend(SearchBackend):
+    """A backend whose module has a function for each method, of the same name and
+    arguments (whoosh.py, postgres.py): the class hands each call on to it."""
+
+    module: ModuleType
+
+    def search(self, query, page, per_page):
+        return self.module.search(query, page, per_page)
+
+    def exact_match(self, query):
+        return self.module.exact_match(query)
+
+    def did_you_mean(self, query):
+        return self.module.did_you_mean(query)
+
+    def suggest(self, prefix, limit):
+        return self.module.suggest(prefix, limit)
+
+    def index_medicines(self, medicines):
+        return self.module.index_medicines(medicines)
+
+    def remove_medicine(self, slug):
+        return self.module.remove_medicine(slug)
+
+    def rebuild(self, progress=None):
+        return self.module.rebuild(progress)
+
+    def index_documents(self, pairs, *, replace=False):
+        return self.module.index_documents(pairs, replace=replace)
+
+    def remove_leftover_files(self):
+        remove = getattr(self.module, "remove_leftover_files", None)
+        return remove() if remove else []
+
+    def index_status(self):
+        return self.module.index_status()
+
+    def correct_prefix(self, typed, limit):
+        return self.module.correct_prefix(typed, limit)

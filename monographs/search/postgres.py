@@ -42,6 +42,7 @@ import functools
 import math
 import operator
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -63,18 +64,18 @@ from .base import (
     HITS_PER_MEDICINE,
     MAX_SCORED,
     MAX_SEARCHED_WORDS,
-    STALE_DETAIL,
     WRITE_LOCK_TIMEOUT,
     ExactMatch,
     Hit,
     IndexBusy,
     MedicineResult,
+    ModuleBackend,
     RebuildReport,
-    SearchBackend,
     SearchResults,
     SearchUnavailable,
     Suggestion,
     medicine_url,
+    stale_status,
 )
 from .documents import join, published_documents, version_documents
 from .query import MAX_QUERY_LENGTH, MAX_TERMS, WORD_RE, normalize_query, query_words
@@ -1028,46 +1029,13 @@ def index_status() -> dict:
         if published.get(slug) != indexed.get(slug)
     }
     if differing:
-        noun = "medicine differs" if len(differing) == 1 else "medicines differ"
-        return {
-            "ok": False,
-            "detail": f"{STALE_DETAIL}: {len(differing)} {noun} from the database",
-        }
+        return stale_status(len(differing))
     noun = "medicine" if len(indexed) == 1 else "medicines"
     return {"ok": True, "detail": f"{len(indexed)} {noun} indexed in PostgreSQL"}
 
 
-class PostgresBackend(SearchBackend):
+class PostgresBackend(ModuleBackend):
     """The backend interface over this module's functions."""
 
     name = "postgres"
-
-    def search(self, query, page, per_page):
-        return search(query, page, per_page)
-
-    def exact_match(self, query):
-        return exact_match(query)
-
-    def did_you_mean(self, query):
-        return did_you_mean(query)
-
-    def suggest(self, prefix, limit):
-        return suggest(prefix, limit)
-
-    def index_medicines(self, medicines):
-        return index_medicines(medicines)
-
-    def remove_medicine(self, slug):
-        return remove_medicine(slug)
-
-    def rebuild(self, progress=None):
-        return rebuild(progress)
-
-    def index_documents(self, pairs, *, replace=False):
-        return index_documents(pairs, replace=replace)
-
-    def index_status(self):
-        return index_status()
-
-    def correct_prefix(self, typed, limit):
-        return correct_prefix(typed, limit)
+    module = sys.modules[__name__]

@@ -37,6 +37,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -65,19 +66,19 @@ from .base import (
     MAX_SCORED,
     MAX_SEARCHED_WORDS,
     PER_PAGE,
-    STALE_DETAIL,
     SUGGESTIONS,
     WRITE_LOCK_TIMEOUT,
     ExactMatch,
     Hit,
     IndexBusy,
     MedicineResult,
+    ModuleBackend,
     RebuildReport,
-    SearchBackend,
     SearchResults,
     SearchUnavailable,
     Suggestion,
     medicine_url,
+    stale_status,
 )
 from .documents import published_documents, version_documents
 from .query import MAX_QUERY_LENGTH, MAX_TERMS, QUESTION_WORDS, WORD_RE, normalize_query
@@ -1344,48 +1345,12 @@ def index_status() -> dict:
     differing = {slug for slug in published.keys() | indexed.keys()}
     differing = {slug for slug in differing if published.get(slug) != indexed.get(slug)}
     if differing:
-        noun = "medicine differs" if len(differing) == 1 else "medicines differ"
-        return {
-            "ok": False,
-            "detail": f"{STALE_DETAIL}: {len(differing)} {noun} from the database",
-        }
+        return stale_status(len(differing))
     return {"ok": True, "detail": f"{count} documents, {len(indexed)} medicines"}
 
 
-class WhooshBackend(SearchBackend):
+class WhooshBackend(ModuleBackend):
     """The backend interface over this module's functions."""
 
     name = "whoosh"
-
-    def search(self, query, page, per_page):
-        return search(query, page, per_page)
-
-    def exact_match(self, query):
-        return exact_match(query)
-
-    def did_you_mean(self, query):
-        return did_you_mean(query)
-
-    def suggest(self, prefix, limit):
-        return suggest(prefix, limit)
-
-    def index_medicines(self, medicines):
-        return index_medicines(medicines)
-
-    def remove_medicine(self, slug):
-        return remove_medicine(slug)
-
-    def rebuild(self, progress=None):
-        return rebuild(progress)
-
-    def index_documents(self, pairs, *, replace=False):
-        return index_documents(pairs, replace=replace)
-
-    def remove_leftover_files(self):
-        return remove_leftover_files()
-
-    def index_status(self):
-        return index_status()
-
-    def correct_prefix(self, typed, limit):
-        return correct_prefix(typed, limit)
+    module = sys.modules[__name__]
