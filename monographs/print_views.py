@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import hashlib
 
-from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from monographs import routes
 from monographs.models import Medicine, Version
+from monographs.pdf_responses import stored_pdf
 from monographs.printing import leaflets, my_medicines, products
 from monographs.printing.store import PAPERS, SIZES, Variant
 
@@ -86,23 +85,14 @@ def _stored_response(request: HttpRequest, version: Version, product: str, varia
     """A stored product as a PDF response with validators, rendered first if missing."""
     name = leaflets.product_name(version, product, variant, route)
     file = products.open_product(version, product, variant, route)
-    modified = default_storage.get_modified_time(name)
-    tag = hashlib.sha256(name.encode()).hexdigest()[:8]
-    etag = f'"{version.sha256[:16]}-{tag}-{int(modified.timestamp())}"'
-    not_modified = get_conditional_response(
-        request, etag=etag, last_modified=int(modified.timestamp())
+    return stored_pdf(
+        request,
+        file,
+        name=name,
+        tag=f"{version.sha256[:16]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}",
+        filename=leaflets.product_filename(version, product, variant, route),
+        max_age=MAX_AGE,
     )
-    if not_modified is not None:
-        file.close()
-        response = not_modified
-    else:
-        response = FileResponse(
-            file, filename=leaflets.product_filename(version, product, variant, route)
-        )
-        response["Last-Modified"] = http_date(modified.timestamp())
-    response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=MAX_AGE)
-    return response
 
 
 def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:

@@ -13,11 +13,9 @@ import string
 import unicodedata
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import F
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -28,9 +26,8 @@ from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import decorator_from_middleware
-from django.utils.http import http_date
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.views.decorators.http import condition, require_safe
@@ -41,6 +38,7 @@ from monographs.emergency import emergency_contacts
 from monographs.forms import SearchForm
 from monographs.models import Alert, Medicine, Name, Reference, Version, urgent_help_anchor
 from monographs.parsing import DOI_IN_TEXT_RE
+from monographs.pdf_responses import stored_pdf
 from monographs.printing import leaflets, products
 
 logger = logging.getLogger(__name__)
@@ -524,22 +522,15 @@ def _leaflet_response(request: HttpRequest, version: Version, max_age: int) -> H
         route = products.product_route(request.GET.get("route"), version)
     except ValueError as error:
         return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-    file = leaflets.open_leaflet(version, variant, route)
-    modified = default_storage.get_modified_time(leaflets.leaflet_name(version, variant, route))
     route_tag = f"-{route}" if route else ""
-    etag = f'"{version.sha256[:16]}{route_tag}{variant.suffix}-{int(modified.timestamp())}"'
-    not_modified = get_conditional_response(
-        request, etag=etag, last_modified=int(modified.timestamp())
+    return stored_pdf(
+        request,
+        leaflets.open_leaflet(version, variant, route),
+        name=leaflets.leaflet_name(version, variant, route),
+        tag=f"{version.sha256[:16]}{route_tag}{variant.suffix}",
+        filename=leaflets.leaflet_filename(version, variant, route),
+        max_age=max_age,
     )
-    if not_modified is not None:
-        file.close()
-        response = not_modified
-    else:
-        response = FileResponse(file, filename=leaflets.leaflet_filename(version, variant, route))
-        response["Last-Modified"] = http_date(modified.timestamp())
-    response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=max_age)
-    return response
 
 
 # --- Search -------------------------------------------------------------------
