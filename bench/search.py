@@ -165,6 +165,7 @@ def rebuild() -> dict:
     from django.conf import settings
 
     from monographs import search
+    from monographs.search.whoosh import PARALLEL_FROM
 
     report = search.rebuild()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -175,7 +176,7 @@ def rebuild() -> dict:
         "peak_mb": own,
         "children_peak_mb": children,
         "writers": settings.SEARCH_WRITER_PROCESSES
-        if settings.SEARCH_BACKEND == "whoosh" and report.medicines >= 100
+        if settings.SEARCH_BACKEND == "whoosh" and report.medicines >= PARALLEL_FROM
         else 1,
     }
 

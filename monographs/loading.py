@@ -848,7 +848,7 @@ def _insert_rows(model, parent: str, rows: list[tuple[int, dict]]) -> None:
 
 
 def _copy_rows(cursor, table: str, columns: list[str], rows: list[list]) -> None:
-    """PostgreSQL: the rows in one COPY, a tenth of the server's work of an INSERT each."""
+    """PostgreSQL: the rows in one COPY rather than an INSERT statement each."""
     from psycopg import sql
 
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(

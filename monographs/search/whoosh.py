@@ -1142,7 +1142,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> RebuildReport
         for part, batch_pks in parts_in_turns(pks, processes, turn):
             if processes > 1:
                 writer.select_part(part)
-            batch = models.Medicine.objects.filter(pk__in=batch_pks).order_by("slug")
+            batch = models.Medicine.objects.filter(pk__in=batch_pks)
             for meta, parts in published_documents(batch):
                 for document in _with_medicine_terms(parts):
                     writer.add_document(**document)

@@ -20,7 +20,6 @@ import multiprocessing
 import os
 import pickle
 import queue
-import time
 from collections.abc import Iterator
 
 from whoosh.util import random_name
@@ -75,15 +74,8 @@ class _WriterProcess(multiprocessing.Process):
         ix = self.storage.open_index(self.indexname)
         writer = SegmentWriterWithKnownColumns(ix, _lk=False, limitmb=self.limitmb)
         temporary = writer.temp_storage()
-        while True:
-            try:
-                job = self.jobs.get(timeout=POLL_SECONDS * 4)
-            except queue.Empty:
-                if os.getppid() != self.parent_pid:
-                    os._exit(1)
-                continue
-            if job is None:
-                break
+        # die_with_parent ends this process if the parent dies while it waits here.
+        while (job := self.jobs.get()) is not None:
             filename, count = job
             with temporary.open_file(filename).raw_file() as handle:
                 for _ in range(count):
@@ -98,8 +90,8 @@ class ParallelWriter(SegmentWriter):
 
     The documents are split into ``procs`` parts of consecutive medicines; the
     caller says which part the documents it adds belong to (``select_part``) and
-    feeds the parts in short turns, so that every process has work. Part k's segment comes
-    k-th in the table of contents: the documents keep the order one writer
+    feeds the parts in short turns, so that every process has work. Part k's
+    segment comes k-th in the table of contents: the documents keep the order one writer
     would give them, and searches answer exactly as from one writer's index.
     """
 
@@ -162,15 +154,12 @@ class ParallelWriter(SegmentWriter):
                 )
 
     def cancel(self):
-        self._stop_tasks()
-        super().cancel()
-
-    def _stop_tasks(self) -> None:
         for task in self.tasks:
             if task.is_alive():
                 task.terminate()
         for task in self.tasks:
             task.join(5)
+        super().cancel()
 
     def commit(self, mergetype=None, optimize=None, merge=None):
         try:
@@ -187,13 +176,11 @@ class ParallelWriter(SegmentWriter):
                     results.append(self.results.get(timeout=POLL_SECONDS))
                 except queue.Empty:
                     self._check_tasks()
-                    if not any(task.is_alive() for task in self.tasks):
-                        # A last result may still be in the pipe.
-                        time.sleep(POLL_SECONDS)
-                        if self.results.empty():
-                            raise IndexWriteFailed(
-                                "a search index writer process ended without its segment"
-                            ) from None
+                    # A process puts its result before it exits.
+                    if not any(task.is_alive() for task in self.tasks) and self.results.empty():
+                        raise IndexWriteFailed(
+                            "a search index writer process ended without its segment"
+                        ) from None
             for task in self.tasks:
                 task.join()
             self._check_tasks()
